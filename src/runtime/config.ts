@@ -1,0 +1,23 @@
+/** Effective configuration after flags, environment and defaults (see SPEC.md "Command line"). */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface Config {
+  port: number;
+  host: string;
+  threads: number;
+  stripes: number;
+  /** bytes */
+  memory: number;
+  maxKeys: number;
+  /** bytes */
+  maxValueSize: number;
+  concurrencyLimit: number;
+  maxConnections: number;
+  headerTimeoutMs: number;
+  idleTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  /** bytes, SO_SNDBUF and SO_RCVBUF */
+  socketBuffer: number;
+  backlog: number;
+  logLevel: LogLevel;
+}

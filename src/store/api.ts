@@ -1,0 +1,147 @@
+/**
+ * The store's contract with the rest of the server. The HTTP layer codes against `KvStore`;
+ * `src/store/store.ts` implements it over one SharedArrayBuffer shared by every worker.
+ *
+ * Everything is bytes: keys, values and content types are Uint8Array views, never strings.
+ * Results come back through caller-owned records (`ReadResult`) so a request allocates nothing
+ * the caller could have reused.
+ */
+
+/** Fixed when the SharedArrayBuffer is allocated; every worker attaches with the same values. */
+export interface StoreOptions {
+  /** Hard budget in bytes for everything the store holds: index, metadata, keys, values, slack. */
+  readonly memory: number;
+  /** Index capacity, preallocated. */
+  readonly maxKeys: number;
+  /** Lock stripes, a power of two; 1 is one global lock. */
+  readonly stripes: number;
+  /** Largest value accepted by `set`. */
+  readonly maxValueSize: number;
+}
+
+export const MAX_KEY_BYTES = 1024;
+export const MAX_CONTENT_TYPE_BYTES = 255;
+
+export const SetOutcome = {
+  Created: 1,
+  Replaced: 2,
+  /** Larger than the store can ever hold, even empty: the HTTP layer answers 507. */
+  TooLarge: 3,
+} as const;
+export type SetOutcome = (typeof SetOutcome)[keyof typeof SetOutcome];
+
+export const RangeKind = {
+  None: 0,
+  /** bytes=A-B */
+  FromTo: 1,
+  /** bytes=A- */
+  From: 2,
+  /** bytes=-N */
+  Suffix: 3,
+} as const;
+export type RangeKind = (typeof RangeKind)[keyof typeof RangeKind];
+
+export const ReadStatus = {
+  Miss: 0,
+  /** Whole value: 200. */
+  Hit: 1,
+  /** One of the If-None-Match candidates matched: 304, no body copied. */
+  NotModified: 2,
+  /** Range resolved: 206, `bodyStart`..`bodyStart + bodyLength - 1` of `totalLength`. */
+  Partial: 3,
+  /** 416 with `Content-Range: bytes *\/totalLength`. */
+  RangeNotSatisfiable: 4,
+} as const;
+export type ReadStatus = (typeof ReadStatus)[keyof typeof ReadStatus];
+
+/** Most If-None-Match candidates a ReadResult carries; a longer list is compared in the HTTP layer. */
+export const MAX_INM_TAGS = 8;
+
+/**
+ * One reusable record per connection (or per thread): the caller fills the inputs, `get` fills
+ * the outputs. Range semantics follow RFC 9110 §14: FromTo past the end clamps B; a first byte
+ * at or past the end, a zero suffix, or any range of an empty value is unsatisfiable; a suffix
+ * longer than the value is the whole value (still Partial).
+ */
+export class ReadResult {
+  // ---- inputs ----
+  rangeKind: RangeKind = RangeKind.None;
+  rangeA = 0;
+  rangeB = 0;
+  /** false for HEAD: metadata only, nothing copied. */
+  wantBody = true;
+  /** If-None-Match: `*` */
+  inmAny = false;
+  /** Number of strong tags in `inmTags` (hi, lo pairs). */
+  inmCount = 0;
+  readonly inmTags = new Uint32Array(MAX_INM_TAGS * 2);
+  /**
+   * Where to copy the body when it fits (e.g. the connection's output arena); when null or too
+   * small, `get` allocates a Buffer of exactly the body length.
+   */
+  target: Uint8Array | null = null;
+  targetOffset = 0;
+
+  // ---- outputs ----
+  status: ReadStatus = ReadStatus.Miss;
+  totalLength = 0;
+  bodyStart = 0;
+  bodyLength = 0;
+  /** View of the copied bytes (into `target` or a fresh Buffer); empty when !wantBody or 304/416. */
+  body: Uint8Array = EMPTY;
+  readonly contentType = new Uint8Array(MAX_CONTENT_TYPE_BYTES);
+  contentTypeLength = 0;
+  /** Strong ETag: 64-bit content hash of the stored value, stable across threads and restarts. */
+  etagHi = 0;
+  etagLo = 0;
+
+  /** Resets the inputs to "plain GET of the whole value". */
+  reset(): void {
+    this.rangeKind = RangeKind.None;
+    this.rangeA = 0;
+    this.rangeB = 0;
+    this.wantBody = true;
+    this.inmAny = false;
+    this.inmCount = 0;
+    this.target = null;
+    this.targetOffset = 0;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Summed over stripes on demand; no hot shared counter. */
+export interface StoreStats {
+  entries: number;
+  /** Bytes of the budget in use (data memory incl. metadata and allocation slack). */
+  bytesUsed: number;
+  /** Bytes of keys plus values actually stored. */
+  payloadBytes: number;
+  memoryBudget: number;
+  hits: number;
+  misses: number;
+  sets: number;
+  deletes: number;
+  evictions: number;
+  expirations: number;
+}
+
+export interface KvStore {
+  /**
+   * Stores `value` (one view, or chunks concatenated in order) under `key`.
+   * `ttlSeconds` 0 means no expiry. Evicts until the entry fits; TooLarge when it never can.
+   * Throws RangeError for a key of 0 or over MAX_KEY_BYTES bytes, a content type over
+   * MAX_CONTENT_TYPE_BYTES, or a value over maxValueSize (the HTTP layer checks first).
+   */
+  set(
+    key: Uint8Array,
+    value: Uint8Array | readonly Uint8Array[],
+    contentType: Uint8Array,
+    ttlSeconds: number,
+  ): SetOutcome;
+  /** Fills `out`; returns `out.status`. Copies only the bytes that will be sent. */
+  get(key: Uint8Array, out: ReadResult): ReadStatus;
+  /** true when the key existed (and had not expired). */
+  delete(key: Uint8Array): boolean;
+  stats(): StoreStats;
+}
