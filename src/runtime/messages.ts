@@ -1,0 +1,21 @@
+import type { ListenerInfo } from '../socket/listener.js';
+import type { Config } from './config.js';
+
+/** What the supervisor hands each worker thread at start. */
+export interface WorkerData {
+  config: Config;
+  /** The port every listener binds (already resolved when --port was 0). */
+  port: number;
+  threadIndex: number;
+  /** Unique per worker incarnation; written into the store's lock words. */
+  ownerId: number;
+  storeSab: SharedArrayBuffer;
+  httpSab: SharedArrayBuffer;
+}
+
+export type ToWorker = { type: 'shutdown' } | { type: 'destroy' } | { type: 'crash' };
+
+export type FromWorker =
+  | { type: 'listening'; info: ListenerInfo }
+  | { type: 'fatal'; message: string; code: 'port-in-use' | 'listen' | 'start' }
+  | { type: 'drained' };

@@ -1,0 +1,74 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { createWorkerServer } from '../http/worker-server.js';
+import { PortInUseError, closeFd, openListener, type ListenerInfo } from '../socket/listener.js';
+import { Store } from '../store/store.js';
+import { Logger } from './log.js';
+import type { FromWorker, ToWorker, WorkerData } from './messages.js';
+
+/**
+ * One event-loop thread: attaches the shared store, opens its own SO_REUSEPORT listener and
+ * serves connections until the supervisor says stop.
+ */
+const data = workerData as WorkerData;
+const port = parentPort!;
+const log = new Logger(data.config.logLevel, data.threadIndex);
+
+function send(msg: FromWorker): void {
+  port.postMessage(msg);
+}
+
+async function main(): Promise<void> {
+  const { config } = data;
+  const store = Store.attach(data.storeSab, data.ownerId);
+  const server = createWorkerServer({
+    config,
+    store,
+    threadIndex: data.threadIndex,
+    shared: data.httpSab,
+    log,
+  });
+
+  let info: ListenerInfo;
+  try {
+    info = openListener({
+      host: config.host,
+      port: data.port,
+      socketBuffer: config.socketBuffer,
+      backlog: config.backlog,
+    });
+  } catch (e) {
+    const code = e instanceof PortInUseError ? 'port-in-use' : 'listen';
+    send({ type: 'fatal', code, message: e instanceof Error ? e.message : String(e) });
+    return;
+  }
+  try {
+    await server.listen(info.fd);
+  } catch (e) {
+    closeFd(info.fd);
+    send({ type: 'fatal', code: 'listen', message: e instanceof Error ? e.message : String(e) });
+    return;
+  }
+  log.debug('listener open', { ...info });
+
+  port.on('message', (msg: ToWorker) => {
+    switch (msg.type) {
+      case 'shutdown':
+        void server.shutdown().then(() => send({ type: 'drained' }));
+        break;
+      case 'destroy':
+        server.destroyAll();
+        break;
+      case 'crash':
+        // Test hook (STRIPECACHE_TEST_HOOKS=1 in the supervisor): an uncaught error, as a bug would throw.
+        setImmediate(() => {
+          throw new Error('worker crash requested by test hook');
+        });
+        break;
+    }
+  });
+  send({ type: 'listening', info });
+}
+
+main().catch((e: unknown) => {
+  send({ type: 'fatal', code: 'start', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+});
