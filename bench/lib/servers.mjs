@@ -1,0 +1,134 @@
+// The servers under test: stripecache (dist/main.js) and the peers in bench/peers/. Each prints
+// "listening on HOST:PORT"; a server that cannot start is skipped with the reason printed.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PEERS = path.join(ROOT, 'bench/peers');
+const BUN = path.join(PEERS, 'node_modules/bun/bin/bun.exe');
+
+export const SERVER_NAMES = ['stripecache', 'node-http', 'fastify', 'uws', 'bun'];
+export const SERVER_LABELS = {
+  stripecache: 'stripecache',
+  'node-http': 'node:http + Map',
+  fastify: 'fastify + Map',
+  uws: 'uWebSockets.js + Map',
+  bun: 'Bun.serve + Map',
+};
+
+/** Installs the peers' pinned devDependencies once (npm ci); returns an error text or null. */
+export function ensurePeers(log = console.log) {
+  if (existsSync(path.join(PEERS, 'node_modules/.package-lock.json'))) return null;
+  log('bench: installing peer servers: npm ci --prefix bench/peers');
+  const r = spawnSync('npm', ['ci', '--prefix', PEERS, '--no-audit', '--no-fund'], {
+    stdio: 'inherit',
+    cwd: ROOT,
+  });
+  return r.status === 0 ? null : `npm ci --prefix bench/peers failed (exit ${r.status})`;
+}
+
+/** Why a server cannot run here, or null. Checks what can be checked without starting it. */
+export function unavailableReason(name) {
+  if (name === 'stripecache') {
+    return existsSync(path.join(ROOT, 'dist/main.js'))
+      ? null
+      : 'dist/main.js missing: run `npm run build` first';
+  }
+  if (!SERVER_NAMES.includes(name)) return `unknown server "${name}" (known: ${SERVER_NAMES.join(', ')})`;
+  if (!existsSync(path.join(PEERS, 'node_modules')))
+    return 'bench/peers/node_modules missing (npm ci failed?)';
+  if (name === 'bun') {
+    const r = spawnSync(BUN, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+    if (r.status !== 0) return `the bun binary does not run here: ${r.error?.message ?? r.stderr.trim()}`;
+  }
+  return null;
+}
+
+export function serverVersion(name) {
+  if (name === 'bun') return spawnSync(BUN, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? null;
+  return null;
+}
+
+function command(name, { threads, args }) {
+  const common = ['--port', '0', '--host', '127.0.0.1'];
+  switch (name) {
+    case 'stripecache':
+      return [
+        process.execPath,
+        [
+          ...(args.nodeFlags ?? []),
+          path.join(ROOT, 'dist/main.js'),
+          ...common,
+          '--threads',
+          String(threads),
+          ...args.server,
+        ],
+      ];
+    case 'bun':
+      return [BUN, [path.join(PEERS, 'bun.mjs'), ...common]];
+    default:
+      return [process.execPath, [path.join(PEERS, `${name}.mjs`), ...common]];
+  }
+}
+
+/**
+ * Starts a server (pinned to `cpus` with taskset when given) and resolves once it printed its
+ * address. Rejects with the server's own words when it exits or stays silent for `timeoutMs`.
+ */
+export function startServer(
+  name,
+  { cpus = null, threads = 1, args = { server: [] }, timeoutMs = 20_000 } = {},
+) {
+  let [cmd, argv] = command(name, { threads, args });
+  if (cpus) {
+    argv = ['-c', cpus.join(','), cmd, ...argv];
+    cmd = 'taskset';
+  }
+  const proc = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  let out = '';
+  let err = '';
+  proc.stderr.setEncoding('utf8').on('data', (d) => {
+    if (err.length < 64 * 1024) err += d;
+  });
+  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal)));
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no "listening on" line within ${timeoutMs} ms. ${err.trim()}`)),
+      timeoutMs,
+    );
+    proc.stdout.setEncoding('utf8').on('data', (d) => {
+      out += d;
+      const m = /listening on (\S+):(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) });
+      }
+      if (out.length > 64 * 1024) out = out.slice(-1024);
+    });
+    proc.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited (${code}) before listening. ${err.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+  });
+  const stop = async (graceMs = 5000) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  return ready.then(
+    (addr) => ({ ...addr, pid: proc.pid, proc, stop, stderr: () => err, exited }),
+    async (e) => {
+      proc.kill('SIGKILL');
+      await exited;
+      throw e;
+    },
+  );
+}
