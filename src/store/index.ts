@@ -1,0 +1,3 @@
+export * from './api.js';
+export { Store } from './store.js';
+export { StoreLockDesyncError, StoreLockTimeoutError } from './lock.js';

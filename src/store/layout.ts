@@ -1,0 +1,212 @@
+/**
+ * Where everything lives in the one SharedArrayBuffer. `--memory` is the whole buffer: header,
+ * content-type table, stripe table, index and page table are carved first, the rest is data pages.
+ *
+ *   [header 512 B][content types 64 x 256 B][class heads][stripes x 128 B][index][page meta][pages]
+ *
+ * All offsets are derived from the options alone, so `attach` recomputes them from the header.
+ */
+import { constants } from 'node:buffer';
+import type { StoreOptions } from './api.js';
+
+const MAX_LENGTH = constants.MAX_LENGTH;
+
+export const MAGIC = 0x53435331; // "SCS1"
+export const LAYOUT_VERSION = 1;
+
+/** Data page: the unit the global allocator hands out (slab pages and large-value pages). */
+export const PAGE_SHIFT = 16;
+export const PAGE = 1 << PAGE_SHIFT;
+
+/** Index slots per key of capacity; a stripe evicts once 90% of its slots are used. */
+export const INDEX_SLACK = 1.25;
+export const INDEX_FILL = 0.9;
+
+// header words (u32 index)
+export const H_MAGIC = 0;
+export const H_VERSION = 1;
+export const H_MAX_KEYS = 2;
+export const H_STRIPES = 3;
+export const H_MAX_VALUE = 4;
+export const H_NUM_PAGES = 5;
+export const H_SLOTS_PER_STRIPE = 6;
+export const H_STRIPE_CAP = 7;
+export const H_SEED = 8;
+export const H_EPOCH_HI = 9;
+export const H_EPOCH_LO = 10;
+export const H_SWEEP_CURSOR = 11;
+export const H_PAGE_CURSOR = 12;
+export const H_POOL_COUNT = 13;
+export const H_POOL_HEAD = 14;
+/** f64 slots (Float64Array index). */
+export const HF_MEMORY = 8;
+export const HF_CREATED_MS = 9;
+/** Allocator lock word and its waiter count, on their own cache line. */
+export const H_ALLOC_LOCK = 32;
+
+export const CT_SLOTS = 64;
+export const CT_SLOT_BYTES = 256;
+export const MAX_CLASSES = 128;
+
+// stripe line: 128 bytes = 32 u32 words; f64 counters in the second half
+export const STRIPE_BYTES = 128;
+export const S_LOCK = 0; // + S_LOCK+1 = waiters
+export const S_HEAD = 2; // newest entry
+export const S_TAIL = 3; // oldest entry
+export const S_HAND = 4; // SIEVE hand
+export const S_COUNT = 5;
+export const S_VER_LO = 6;
+export const S_VER_HI = 7;
+/** f64 counters, index relative to the stripe's first f64 (byte 64 of the line). */
+export const SF_HITS = 0;
+export const SF_MISSES = 1;
+export const SF_SETS = 2;
+export const SF_DELETES = 3;
+export const SF_EVICTIONS = 4;
+export const SF_EXPIRATIONS = 5;
+export const SF_PAYLOAD = 6;
+
+// page meta: parallel u32 arrays of numPages
+export const PM_META = 0;
+export const PM_BUMP = 1;
+export const PM_FREE_COUNT = 2;
+/** Slab page: first free slot + 1 (intrusive list). Large page: the owning entry's ref. */
+export const PM_FREE_HEAD = 3;
+export const PM_NEXT = 4;
+export const PM_PREV = 5;
+export const PAGE_META_ARRAYS = 6;
+
+export const KIND_SHIFT = 24;
+export const KIND_SLAB = 1;
+export const KIND_LARGE = 2;
+
+/**
+ * Entry header, in u32 words from the entry's first word (entry ref = byte offset / 8).
+ * 36 bytes, then key, then an inline content type (only when not interned), then for large
+ * values the page table (u32 aligned), then the inline value or the value's tail.
+ */
+export const E_TAG = 0; // allocator truth: owning stripe + 1, 0 when the slot is free
+export const E_NEWER = 1; // SIEVE list; free-list link when the slot is free
+export const E_OLDER = 2;
+export const E_HASH = 3;
+export const E_VALUE_LEN = 4;
+export const E_MISC = 5; // key length (u16), then byte 22 = ct ref, byte 23 = flags
+export const E_EXPIRY = 6; // 1/16 s since creation; 0 = never
+export const E_VER_LO = 7;
+export const E_VER_HI = 8;
+export const E_HEADER_BYTES = 36;
+export const EB_CT_REF = 22;
+export const EB_FLAGS = 23;
+export const F_VISITED = 1;
+export const F_LINKED = 2;
+export const F_LARGE = 4;
+/** Large value whose tail did not fit in the head slot: one more (partial) page. */
+export const F_TAIL_PAGE = 8;
+
+export const EXPIRY_UNITS_PER_S = 16;
+
+export interface Layout {
+  readonly memory: number;
+  readonly maxKeys: number;
+  readonly stripes: number;
+  readonly stripeBits: number;
+  readonly maxValueSize: number;
+  readonly slotsPerStripe: number;
+  readonly stripeCap: number;
+  readonly ctTable: number; // byte offset
+  readonly classHeads: number; // byte offset
+  readonly stripeTable: number; // byte offset
+  readonly index: number; // byte offset
+  readonly pageMeta: number; // byte offset
+  readonly numPages: number;
+  readonly data: number; // byte offset of page 0
+  /** Bytes before the data pages: counted as used from the start. */
+  readonly fixedBytes: number;
+}
+
+const align = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+function human(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(2)} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+function positiveInt(name: string, v: number, max: number): void {
+  if (!Number.isSafeInteger(v) || v < 1 || v > max) {
+    throw new RangeError(`${name} must be an integer from 1 to ${max}, got ${v}`);
+  }
+}
+
+/** Validates the options and computes every region; throws RangeError with a human message. */
+export function computeLayout(opts: StoreOptions): Layout {
+  positiveInt('memory', opts.memory, Math.min(2 ** 34, MAX_LENGTH));
+  positiveInt('stripes', opts.stripes, 65536);
+  if ((opts.stripes & (opts.stripes - 1)) !== 0) {
+    throw new RangeError(`stripes must be a power of two (1, 2, 4, ... 65536), got ${opts.stripes}`);
+  }
+  positiveInt('maxKeys', opts.maxKeys, 2 ** 31);
+  if (!Number.isSafeInteger(opts.maxValueSize) || opts.maxValueSize < 0 || opts.maxValueSize > 2 ** 31) {
+    throw new RangeError(`maxValueSize must be an integer from 0 to 2 GiB, got ${opts.maxValueSize}`);
+  }
+  const stripes = opts.stripes;
+  const slotsPerStripe = Math.max(8, Math.ceil((opts.maxKeys / stripes) * INDEX_SLACK));
+  const stripeCap = Math.max(1, Math.floor(slotsPerStripe * INDEX_FILL));
+  const ctTable = 512;
+  const classHeads = ctTable + CT_SLOTS * CT_SLOT_BYTES;
+  const stripeTable = align(classHeads + MAX_CLASSES * 4, 64);
+  const index = stripeTable + stripes * STRIPE_BYTES;
+  const pageMeta = index + stripes * slotsPerStripe * 8;
+  const perPage = PAGE + PAGE_META_ARRAYS * 4;
+  const minPages = 2;
+  const room = opts.memory - pageMeta - 64;
+  const numPages = Math.floor(room / perPage);
+  if (numPages < minPages) {
+    const need = pageMeta + 64 + minPages * perPage;
+    throw new RangeError(
+      `memory ${human(opts.memory)} is too small: the index for ${opts.maxKeys} keys and ` +
+        `${stripes} stripes takes ${human(pageMeta)}; at least ${human(need)} is needed ` +
+        `(raise --memory or lower --max-keys)`,
+    );
+  }
+  const data = align(pageMeta + numPages * PAGE_META_ARRAYS * 4, 64);
+  return {
+    memory: opts.memory,
+    maxKeys: opts.maxKeys,
+    stripes,
+    stripeBits: Math.log2(stripes),
+    maxValueSize: opts.maxValueSize,
+    slotsPerStripe,
+    stripeCap,
+    ctTable,
+    classHeads,
+    stripeTable,
+    index,
+    pageMeta,
+    numPages,
+    data,
+    fixedBytes: data,
+  };
+}
+
+/**
+ * Slab size classes (bytes, multiples of 8): every 8 bytes up to 256 so small entries waste
+ * little, then steps of ~12%, then page/n so the big classes tile a page exactly.
+ */
+export function slabClasses(): number[] {
+  const out: number[] = [];
+  for (let s = 40; s <= 256; s += 8) out.push(s);
+  let s = 256;
+  for (;;) {
+    s = Math.floor((s * 1.12) / 8) * 8;
+    if (s >= PAGE / 32) break;
+    out.push(s);
+  }
+  for (let n = 32; n >= 1; n--) {
+    const c = Math.floor(PAGE / n / 8) * 8;
+    if (c > out[out.length - 1]!) out.push(c);
+  }
+  if (out.length > MAX_CLASSES) throw new Error('too many slab classes');
+  return out;
+}

@@ -1,0 +1,1035 @@
+/**
+ * The shared store: one SharedArrayBuffer, lock stripes, a per-stripe open-addressing index,
+ * per-stripe SIEVE eviction, and a global slab/page allocator.
+ *
+ * Lock order: stripe lock -> allocator lock. A thread holds at most one stripe lock while it
+ * may block; other stripes are only ever try-locked (eviction), so there is no deadlock.
+ *
+ * Layout and crash safety: see layout.ts and allocator.ts. A stripe's index slots and SIEVE list
+ * are only touched under its lock, so a worker that dies holding it can corrupt only that
+ * stripe: `reclaimOwner` drops the stripe's entries, frees every slot and page tagged with it and
+ * rebuilds the allocator's derived lists.
+ *
+ * ETag: a random 64-bit epoch chosen at `create` XOR a per-stripe 64-bit version counter bumped
+ * by every set. O(1) per set (a content hash would cost a pass over every stored byte, 10 MiB
+ * values included), identical in every worker (it lives in the buffer), survives worker
+ * restarts, and is never reused: versions only grow (a stripe reset skips to the next 2^32), and
+ * a new process draws a new epoch.
+ */
+import { randomFillSync } from 'node:crypto';
+import { endianness } from 'node:os';
+import {
+  MAX_CONTENT_TYPE_BYTES,
+  MAX_KEY_BYTES,
+  RangeKind,
+  ReadStatus,
+  SetOutcome,
+  type KvStore,
+  type ReadResult,
+  type StoreOptions,
+  type StoreStats,
+} from './api.js';
+import { Allocator } from './allocator.js';
+import { hashBytes } from './hash.js';
+import {
+  CT_SLOT_BYTES,
+  CT_SLOTS,
+  E_EXPIRY,
+  E_HASH,
+  E_HEADER_BYTES,
+  E_MISC,
+  E_NEWER,
+  E_OLDER,
+  E_TAG,
+  E_VALUE_LEN,
+  E_VER_HI,
+  E_VER_LO,
+  EB_CT_REF,
+  EB_FLAGS,
+  EXPIRY_UNITS_PER_S,
+  F_LARGE,
+  F_LINKED,
+  F_TAIL_PAGE,
+  F_VISITED,
+  H_ALLOC_LOCK,
+  H_EPOCH_HI,
+  H_EPOCH_LO,
+  H_MAGIC,
+  H_MAX_KEYS,
+  H_MAX_VALUE,
+  H_NUM_PAGES,
+  H_PAGE_CURSOR,
+  H_SEED,
+  H_SLOTS_PER_STRIPE,
+  H_STRIPE_CAP,
+  H_STRIPES,
+  H_SWEEP_CURSOR,
+  H_VERSION,
+  HF_CREATED_MS,
+  HF_MEMORY,
+  KIND_LARGE,
+  KIND_SHIFT,
+  KIND_SLAB,
+  LAYOUT_VERSION,
+  MAGIC,
+  PAGE,
+  PAGE_SHIFT,
+  S_COUNT,
+  S_HAND,
+  S_HEAD,
+  S_LOCK,
+  S_TAIL,
+  S_VER_HI,
+  S_VER_LO,
+  SF_DELETES,
+  SF_EVICTIONS,
+  SF_EXPIRATIONS,
+  SF_HITS,
+  SF_MISSES,
+  SF_PAYLOAD,
+  SF_SETS,
+  STRIPE_BYTES,
+  computeLayout,
+  type Layout,
+} from './layout.js';
+import { lockSlow, stealLock, tryLock, unlock } from './lock.js';
+
+if (endianness() !== 'LE') throw new Error('stripecache store: little-endian platforms only');
+
+const EMPTY = new Uint8Array(0);
+const TWO32 = 2 ** 32;
+/** SIEVE evictions tried in the set's own stripe, then in other stripes, before evicting pages. */
+const OWN_SIEVE_TRIES = 16;
+const OTHER_SIEVE_TRIES = 16;
+
+/** Where a value's bytes live; filled by `geometry` (one per Store, reused). */
+interface Geometry {
+  large: boolean;
+  tailPage: boolean;
+  slotBytes: number;
+  cls: number;
+  nPages: number;
+  /** byte offset from the entry start: inline value, or the page table for large values */
+  valueOff: number;
+  /** large only: byte offset of the in-slot tail, and where the tail starts in the value */
+  tailOff: number;
+  tailStart: number;
+}
+
+export class Store implements KvStore {
+  readonly sab: SharedArrayBuffer;
+  readonly ownerId: number;
+  /** Milliseconds clock for TTLs; tests replace it. */
+  now: () => number = Date.now;
+
+  private readonly L: Layout;
+  private readonly u8: Uint8Array;
+  private readonly buf: Buffer;
+  private readonly u32: Uint32Array;
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly alloc: Allocator;
+  private readonly me: number;
+  private readonly seed: number;
+  private readonly epochHi: number;
+  private readonly epochLo: number;
+  private readonly createdMs: number;
+  private readonly shift: number;
+  private readonly slots: number;
+  private readonly cap: number;
+  private readonly numPages: number;
+  private readonly g: Geometry = {
+    large: false,
+    tailPage: false,
+    slotBytes: 0,
+    cls: 0,
+    nPages: 0,
+    valueOff: 0,
+    tailOff: 0,
+    tailStart: 0,
+  };
+  /** Index slot of the last successful `find`. */
+  private foundSlot = -1;
+  private otherCursor = 0;
+
+  /** The SharedArrayBuffer size for `opts`: always `opts.memory` (the budget is the buffer). */
+  static bytesFor(opts: StoreOptions): number {
+    computeLayout(opts);
+    return opts.memory;
+  }
+
+  /** Allocates and formats the buffer; the caller (supervisor) is owner 0. */
+  static create(opts: StoreOptions): Store {
+    const L = computeLayout(opts);
+    const sab = new SharedArrayBuffer(L.memory);
+    const u32 = new Uint32Array(sab);
+    const f64 = new Float64Array(sab, 0, 64);
+    const rnd = new Uint32Array(3);
+    randomFillSync(rnd);
+    u32[H_VERSION] = LAYOUT_VERSION;
+    u32[H_MAX_KEYS] = L.maxKeys;
+    u32[H_STRIPES] = L.stripes;
+    u32[H_MAX_VALUE] = L.maxValueSize;
+    u32[H_NUM_PAGES] = L.numPages;
+    u32[H_SLOTS_PER_STRIPE] = L.slotsPerStripe;
+    u32[H_STRIPE_CAP] = L.stripeCap;
+    u32[H_SEED] = rnd[0]!;
+    u32[H_EPOCH_HI] = rnd[1]!;
+    u32[H_EPOCH_LO] = rnd[2]!;
+    f64[HF_MEMORY] = L.memory;
+    f64[HF_CREATED_MS] = Date.now();
+    const alloc = new Allocator(u32, L);
+    alloc.rebuildLocked(new Uint8Array(0));
+    Atomics.store(u32, H_MAGIC, MAGIC);
+    return new Store(sab, 0);
+  }
+
+  /** A view of an existing store for a worker; `ownerId` is unique per live worker (>= 1). */
+  static attach(sab: SharedArrayBuffer, ownerId: number): Store {
+    if (!Number.isSafeInteger(ownerId) || ownerId < 0 || ownerId >= 2 ** 30) {
+      throw new RangeError(`ownerId must be an integer from 0 to 2^30-1, got ${ownerId}`);
+    }
+    return new Store(sab, ownerId);
+  }
+
+  private constructor(sab: SharedArrayBuffer, ownerId: number) {
+    const u32 = new Uint32Array(sab);
+    if (Atomics.load(u32, H_MAGIC) !== MAGIC || u32[H_VERSION] !== LAYOUT_VERSION) {
+      throw new RangeError('not a stripecache store buffer (bad magic or layout version)');
+    }
+    const f64 = new Float64Array(sab);
+    this.L = computeLayout({
+      memory: f64[HF_MEMORY]!,
+      maxKeys: u32[H_MAX_KEYS]!,
+      stripes: u32[H_STRIPES]!,
+      maxValueSize: u32[H_MAX_VALUE]!,
+    });
+    if (this.L.numPages !== u32[H_NUM_PAGES] || sab.byteLength !== this.L.memory) {
+      throw new RangeError('store buffer layout does not match its header');
+    }
+    this.sab = sab;
+    this.ownerId = ownerId;
+    this.me = ownerId + 1;
+    this.u8 = new Uint8Array(sab);
+    this.buf = Buffer.from(sab);
+    this.u32 = u32;
+    this.i32 = new Int32Array(sab);
+    this.f64 = f64;
+    this.alloc = new Allocator(u32, this.L);
+    this.seed = u32[H_SEED]!;
+    this.epochHi = u32[H_EPOCH_HI]!;
+    this.epochLo = u32[H_EPOCH_LO]!;
+    this.createdMs = f64[HF_CREATED_MS]!;
+    this.shift = 32 - this.L.stripeBits;
+    this.slots = this.L.slotsPerStripe;
+    this.cap = this.L.stripeCap;
+    this.numPages = this.L.numPages;
+  }
+
+  // ---------------------------------------------------------------- stripe helpers
+
+  private stripeOf(h: number): number {
+    return this.shift === 32 ? 0 : h >>> this.shift;
+  }
+
+  /** u32 index of stripe s's line. */
+  private sw(s: number): number {
+    return (this.L.stripeTable + s * STRIPE_BYTES) >>> 2;
+  }
+
+  /** f64 index of stripe s's counters. */
+  private sf(s: number): number {
+    return (this.L.stripeTable + s * STRIPE_BYTES + 64) >>> 3;
+  }
+
+  private lockStripe(s: number): void {
+    const i = this.sw(s) + S_LOCK;
+    if (Atomics.compareExchange(this.i32, i, 0, this.me) !== 0) lockSlow(this.i32, i, this.me, 'stripe');
+  }
+
+  private unlockStripe(s: number): void {
+    unlock(this.i32, this.sw(s) + S_LOCK, this.me, 'stripe');
+  }
+
+  private lockAlloc(): void {
+    if (Atomics.compareExchange(this.i32, H_ALLOC_LOCK, 0, this.me) !== 0) {
+      lockSlow(this.i32, H_ALLOC_LOCK, this.me, 'allocator');
+    }
+  }
+
+  private unlockAlloc(): void {
+    unlock(this.i32, H_ALLOC_LOCK, this.me, 'allocator');
+  }
+
+  // ---------------------------------------------------------------- index
+
+  /** u32 index of stripe s's first index slot. */
+  private iw(s: number): number {
+    return (this.L.index >>> 2) + s * this.slots * 2;
+  }
+
+  private home(h: number): number {
+    const rest = this.shift === 32 ? h : (h << (32 - this.shift)) >>> 0;
+    return Math.floor((rest * this.slots) / TWO32);
+  }
+
+  private keyEquals(ref: number, key: Uint8Array): boolean {
+    const u32 = this.u32;
+    if ((u32[ref * 2 + E_MISC]! & 0xffff) !== key.length) return false;
+    const u8 = this.u8;
+    const base = ref * 8 + E_HEADER_BYTES;
+    for (let i = 0; i < key.length; i++) if (u8[base + i] !== key[i]) return false;
+    return true;
+  }
+
+  /** Entry ref for key in stripe s (0 when absent); sets `foundSlot`. Stripe lock held. */
+  private find(s: number, h: number, key: Uint8Array): number {
+    const u32 = this.u32;
+    const base = this.iw(s);
+    const n = this.slots;
+    let i = this.home(h);
+    for (let probes = 0; probes < n; probes++) {
+      const ref = u32[base + i * 2]!;
+      if (ref === 0) return 0;
+      if (u32[base + i * 2 + 1] === h && this.keyEquals(ref, key)) {
+        this.foundSlot = i;
+        return ref;
+      }
+      if (++i === n) i = 0;
+    }
+    return 0;
+  }
+
+  private slotOfRef(s: number, h: number, ref: number): number {
+    const u32 = this.u32;
+    const base = this.iw(s);
+    const n = this.slots;
+    let i = this.home(h);
+    for (let probes = 0; probes < n; probes++) {
+      const r = u32[base + i * 2]!;
+      if (r === 0) return -1;
+      if (r === ref) return i;
+      if (++i === n) i = 0;
+    }
+    return -1;
+  }
+
+  private indexInsert(s: number, h: number, ref: number): void {
+    const u32 = this.u32;
+    const base = this.iw(s);
+    const n = this.slots;
+    let i = this.home(h);
+    while (u32[base + i * 2] !== 0) if (++i === n) i = 0;
+    u32[base + i * 2 + 1] = h;
+    u32[base + i * 2] = ref;
+  }
+
+  /** Backward-shift deletion keeps linear probing tombstone-free. */
+  private indexDeleteAt(s: number, hole: number): void {
+    const u32 = this.u32;
+    const base = this.iw(s);
+    const n = this.slots;
+    let i = hole;
+    let j = hole;
+    for (;;) {
+      if (++j === n) j = 0;
+      const ref = u32[base + j * 2]!;
+      if (ref === 0) break;
+      const k = this.home(u32[base + j * 2 + 1]!);
+      const stays = i <= j ? i < k && k <= j : i < k || k <= j;
+      if (stays) continue;
+      u32[base + i * 2] = ref;
+      u32[base + i * 2 + 1] = u32[base + j * 2 + 1]!;
+      i = j;
+    }
+    u32[base + i * 2] = 0;
+    u32[base + i * 2 + 1] = 0;
+  }
+
+  // ---------------------------------------------------------------- entries
+
+  private flags(ref: number): number {
+    return this.u8[ref * 8 + EB_FLAGS]!;
+  }
+
+  /** Fills `this.g` for an entry with these sizes. */
+  private geometry(keyLen: number, ctInline: number, valueLen: number): Geometry {
+    const g = this.g;
+    const base = E_HEADER_BYTES + keyLen + ctInline;
+    if (base + valueLen <= PAGE) {
+      g.large = false;
+      g.tailPage = false;
+      g.nPages = 0;
+      g.valueOff = base;
+      g.slotBytes = base + valueLen;
+      g.tailOff = 0;
+      g.tailStart = valueLen;
+    } else {
+      const pt = (base + 3) & ~3;
+      const full = Math.floor(valueLen / PAGE);
+      const tail = valueLen - full * PAGE;
+      g.large = true;
+      g.valueOff = pt;
+      if (pt + 4 * full + tail <= PAGE) {
+        g.tailPage = false;
+        g.nPages = full;
+      } else {
+        g.tailPage = true;
+        g.nPages = full + 1;
+      }
+      g.tailStart = g.tailPage ? valueLen : full * PAGE;
+      g.tailOff = pt + 4 * g.nPages;
+      g.slotBytes = g.tailOff + (valueLen - g.tailStart);
+    }
+    g.cls = this.alloc.classFor(g.slotBytes);
+    return g;
+  }
+
+  /** Recomputes geometry of a stored entry. */
+  private geometryOf(ref: number): Geometry {
+    const u8 = this.u8;
+    const keyLen = this.u32[ref * 2 + E_MISC]! & 0xffff;
+    const ctRef = u8[ref * 8 + EB_CT_REF]!;
+    const ctInline = ctRef === 0 ? 1 + u8[ref * 8 + E_HEADER_BYTES + keyLen]! : 0;
+    return this.geometry(keyLen, ctInline, this.u32[ref * 2 + E_VALUE_LEN]!);
+  }
+
+  /** Copies value bytes [start, start+len) of entry `ref` to dst[dstOff...]. */
+  private copyOut(
+    ref: number,
+    g: Geometry,
+    start: number,
+    len: number,
+    dst: Uint8Array,
+    dstOff: number,
+  ): void {
+    const eb = ref * 8;
+    if (!g.large) {
+      const from = eb + g.valueOff + start;
+      this.buf.copy(dst, dstOff, from, from + len);
+      return;
+    }
+    const u32 = this.u32;
+    let pos = start;
+    const end = start + len;
+    while (pos < end && pos < g.tailStart) {
+      const pi = pos >>> PAGE_SHIFT;
+      const page = u32[((eb + g.valueOff) >>> 2) + pi]!;
+      const inPage = pos - pi * PAGE;
+      const n = Math.min(end, g.tailStart, (pi + 1) * PAGE) - pos;
+      const from = this.alloc.pageByte(page) + inPage;
+      this.buf.copy(dst, dstOff, from, from + n);
+      dstOff += n;
+      pos += n;
+    }
+    if (pos < end) {
+      const from = eb + g.tailOff + (pos - g.tailStart);
+      this.buf.copy(dst, dstOff, from, from + (end - pos));
+    }
+  }
+
+  /** Writes `src` at value offset `pos` of entry `ref`. */
+  private copyIn(ref: number, g: Geometry, pos: number, src: Uint8Array): void {
+    const eb = ref * 8;
+    if (!g.large) {
+      this.u8.set(src, eb + g.valueOff + pos);
+      return;
+    }
+    const u32 = this.u32;
+    let off = 0;
+    const len = src.length;
+    while (off < len && pos < g.tailStart) {
+      const pi = pos >>> PAGE_SHIFT;
+      const page = u32[((eb + g.valueOff) >>> 2) + pi]!;
+      const n = Math.min(len - off, g.tailStart - pos, (pi + 1) * PAGE - pos);
+      this.u8.set(
+        n === len ? src : src.subarray(off, off + n),
+        this.alloc.pageByte(page) + (pos - pi * PAGE),
+      );
+      off += n;
+      pos += n;
+    }
+    if (off < len) {
+      const rest = off === 0 ? src : src.subarray(off);
+      this.u8.set(rest, eb + g.tailOff + (pos - g.tailStart));
+    }
+  }
+
+  private listPush(s: number, ref: number): void {
+    const u32 = this.u32;
+    const sw = this.sw(s);
+    const head = u32[sw + S_HEAD]!;
+    u32[ref * 2 + E_NEWER] = 0;
+    u32[ref * 2 + E_OLDER] = head;
+    if (head !== 0) u32[head * 2 + E_NEWER] = ref;
+    else u32[sw + S_TAIL] = ref;
+    u32[sw + S_HEAD] = ref;
+  }
+
+  private listUnlink(s: number, ref: number): void {
+    const u32 = this.u32;
+    const sw = this.sw(s);
+    const newer = u32[ref * 2 + E_NEWER]!;
+    const older = u32[ref * 2 + E_OLDER]!;
+    if (newer !== 0) u32[newer * 2 + E_OLDER] = older;
+    else u32[sw + S_HEAD] = older;
+    if (older !== 0) u32[older * 2 + E_NEWER] = newer;
+    else u32[sw + S_TAIL] = newer;
+    if (u32[sw + S_HAND] === ref) u32[sw + S_HAND] = newer;
+  }
+
+  /** Frees the memory of an unlinked (or never linked) entry; takes the allocator lock. */
+  private freeEntry(ref: number): void {
+    const large = (this.flags(ref) & F_LARGE) !== 0;
+    const g = large ? this.geometryOf(ref) : null;
+    this.lockAlloc();
+    try {
+      if (g !== null) {
+        const pt = (ref * 8 + g.valueOff) >>> 2;
+        for (let i = 0; i < g.nPages; i++) {
+          const page = this.u32[pt + i]!;
+          if (page !== 0xffffffff) this.alloc.freePageLocked(page);
+        }
+      }
+      this.alloc.freeSlotLocked(ref);
+    } finally {
+      this.unlockAlloc();
+    }
+  }
+
+  /** Unlinks a live entry from stripe s (index slot `slot`) and frees it. Stripe lock held. */
+  private removeEntry(s: number, ref: number, slot: number): void {
+    const u32 = this.u32;
+    this.indexDeleteAt(s, slot);
+    this.listUnlink(s, ref);
+    this.u8[ref * 8 + EB_FLAGS] = this.flags(ref) & ~F_LINKED;
+    const sw = this.sw(s);
+    u32[sw + S_COUNT] = u32[sw + S_COUNT]! - 1;
+    this.f64[this.sf(s) + SF_PAYLOAD] -= (u32[ref * 2 + E_MISC]! & 0xffff) + u32[ref * 2 + E_VALUE_LEN]!;
+    this.freeEntry(ref);
+  }
+
+  /** SIEVE: the hand walks from oldest to newest, sparing (and clearing) visited entries. */
+  private evictOne(s: number): boolean {
+    const u32 = this.u32;
+    const u8 = this.u8;
+    const sw = this.sw(s);
+    let hand = u32[sw + S_HAND]!;
+    if (hand === 0) hand = u32[sw + S_TAIL]!;
+    if (hand === 0) return false;
+    for (;;) {
+      const fb = hand * 8 + EB_FLAGS;
+      const f = u8[fb]!;
+      if ((f & F_VISITED) === 0) break;
+      u8[fb] = f & ~F_VISITED;
+      hand = u32[hand * 2 + E_NEWER]!;
+      if (hand === 0) hand = u32[sw + S_TAIL]!;
+    }
+    u32[sw + S_HAND] = u32[hand * 2 + E_NEWER]!;
+    this.removeEntry(s, hand, this.slotOfRef(s, u32[hand * 2 + E_HASH]!, hand));
+    this.f64[this.sf(s) + SF_EVICTIONS]++;
+    return true;
+  }
+
+  /**
+   * Evicts entry `ref` believed to belong to stripe t, if it really is a linked entry of t.
+   * We hold stripe s; any other stripe is only try-locked (never block on a second stripe).
+   */
+  private evictRef(s: number, t: number, ref: number): boolean {
+    if (t >= this.L.stripes) return false;
+    if (t !== s && !tryLock(this.i32, this.sw(t) + S_LOCK, this.me)) return false;
+    try {
+      if (Atomics.load(this.u32, ref * 2 + E_TAG) !== t + 1) return false;
+      if ((this.flags(ref) & F_LINKED) === 0) return false;
+      const h = this.u32[ref * 2 + E_HASH]!;
+      if (this.stripeOf(h) !== t) return false;
+      const slot = this.slotOfRef(t, h, ref);
+      if (slot < 0) return false;
+      this.removeEntry(t, ref, slot);
+      this.f64[this.sf(t) + SF_EVICTIONS]++;
+      return true;
+    } finally {
+      if (t !== s) this.unlockStripe(t);
+    }
+  }
+
+  /** Frees a whole page's worth of entries when per-entry eviction cannot produce a page. */
+  private evictPage(s: number): boolean {
+    const a = this.alloc;
+    for (let scanned = 0; scanned < this.numPages; scanned++) {
+      const p = Atomics.add(this.u32, H_PAGE_CURSOR, 1) % this.numPages;
+      const meta = a.meta(p);
+      const kind = meta >>> KIND_SHIFT;
+      if (kind === KIND_LARGE) {
+        if (this.evictRef(s, meta & 0xffffff, a.largeOwner(p))) return true;
+      } else if (kind === KIND_SLAB) {
+        const cls = meta & 0xffffff;
+        const bump = a.bump(p);
+        let any = false;
+        for (let j = 0; j < bump && j < a.perPage[cls]!; j++) {
+          const ref = a.slotRef(p, cls, j);
+          const tag = Atomics.load(this.u32, ref * 2 + E_TAG);
+          if (tag === 0) continue;
+          if (!this.evictRef(s, tag - 1, ref)) break;
+          any = true;
+        }
+        if (any) return true;
+      } else {
+        return true; // a page is free now: retry the allocation
+      }
+    }
+    return false;
+  }
+
+  /** One step of making room for stripe s; false when nothing more can be freed. */
+  private makeRoom(s: number, attempt: number, forPage: boolean): boolean {
+    const ownTries = forPage ? 2 : OWN_SIEVE_TRIES;
+    if (attempt < ownTries && this.evictOne(s)) return true;
+    if (!forPage && attempt < ownTries + OTHER_SIEVE_TRIES) {
+      const n = this.L.stripes;
+      for (let k = 1; k < n; k++) {
+        const t = (s + k + this.otherCursor++) & (n - 1);
+        if (t === s || !tryLock(this.i32, this.sw(t) + S_LOCK, this.me)) continue;
+        let ok: boolean;
+        try {
+          ok = this.evictOne(t);
+        } finally {
+          this.unlockStripe(t);
+        }
+        if (ok) return true;
+      }
+    }
+    return this.evictPage(s);
+  }
+
+  private allocSlot(s: number, cls: number): number {
+    for (let attempt = 0; ; attempt++) {
+      this.lockAlloc();
+      let ref: number;
+      try {
+        ref = this.alloc.allocSlotLocked(cls, s + 1);
+      } finally {
+        this.unlockAlloc();
+      }
+      if (ref !== 0) return ref;
+      if (attempt > 64 + 2 * this.numPages || !this.makeRoom(s, attempt, false)) return 0;
+    }
+  }
+
+  private allocPage(s: number, owner: number): number {
+    for (let attempt = 0; ; attempt++) {
+      this.lockAlloc();
+      let p: number;
+      try {
+        p = this.alloc.allocPageLocked(s, owner);
+      } finally {
+        this.unlockAlloc();
+      }
+      if (p >= 0) return p;
+      if (attempt > 64 + 2 * this.numPages || !this.makeRoom(s, attempt, true)) return -1;
+    }
+  }
+
+  /** Interned content type ref (1..CT_SLOTS), or 0 to store it inline. Lock-free lookup. */
+  private internCt(ct: Uint8Array): number {
+    const n = ct.length;
+    if (n === 0) return 0;
+    const u8 = this.u8;
+    const h = hashBytes(ct, this.seed);
+    for (let probe = 0; probe < CT_SLOTS; probe++) {
+      const i = (h + probe) & (CT_SLOTS - 1);
+      const at = this.L.ctTable + i * CT_SLOT_BYTES;
+      let len = Atomics.load(u8, at);
+      if (len === 0) {
+        this.lockAlloc();
+        try {
+          len = Atomics.load(u8, at);
+          if (len === 0) {
+            u8.set(ct, at + 1);
+            Atomics.store(u8, at, n); // publish after the bytes
+            return i + 1;
+          }
+        } finally {
+          this.unlockAlloc();
+        }
+      }
+      if (len !== n) continue;
+      let same = true;
+      for (let k = 0; k < n; k++) {
+        if (u8[at + 1 + k] !== ct[k]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return i + 1;
+    }
+    return 0;
+  }
+
+  private expiryUnitsNow(): number {
+    return Math.floor(((this.now() - this.createdMs) * EXPIRY_UNITS_PER_S) / 1000);
+  }
+
+  private isExpired(ref: number): boolean {
+    const exp = this.u32[ref * 2 + E_EXPIRY]!;
+    return exp !== 0 && this.expiryUnitsNow() >= exp;
+  }
+
+  // ---------------------------------------------------------------- KvStore
+
+  set(
+    key: Uint8Array,
+    value: Uint8Array | readonly Uint8Array[],
+    contentType: Uint8Array,
+    ttlSeconds: number,
+  ): SetOutcome {
+    const keyLen = key.length;
+    if (keyLen === 0 || keyLen > MAX_KEY_BYTES) {
+      throw new RangeError(`key must be 1 to ${MAX_KEY_BYTES} bytes, got ${keyLen}`);
+    }
+    if (contentType.length > MAX_CONTENT_TYPE_BYTES) {
+      throw new RangeError(`content type must be at most ${MAX_CONTENT_TYPE_BYTES} bytes`);
+    }
+    if (!(ttlSeconds >= 0) || !Number.isFinite(ttlSeconds)) {
+      throw new RangeError(`ttlSeconds must be a finite number >= 0, got ${ttlSeconds}`);
+    }
+    let valueLen = 0;
+    if (value instanceof Uint8Array) valueLen = value.length;
+    else for (let i = 0; i < value.length; i++) valueLen += value[i]!.length;
+    if (valueLen > this.L.maxValueSize) {
+      throw new RangeError(`value of ${valueLen} bytes is over maxValueSize ${this.L.maxValueSize}`);
+    }
+    const ctRef = this.internCt(contentType);
+    const ctInline = ctRef === 0 ? 1 + contentType.length : 0;
+    const g = this.geometry(keyLen, ctInline, valueLen);
+    if (g.nPages + 1 > this.numPages) return SetOutcome.TooLarge;
+    let expiry = 0;
+    if (ttlSeconds > 0) {
+      const units = Math.ceil(
+        ((this.now() - this.createdMs + ttlSeconds * 1000) * EXPIRY_UNITS_PER_S) / 1000,
+      );
+      expiry = Math.min(Math.max(units, 1), 0xffffffff);
+    }
+    const h = hashBytes(key, this.seed);
+    const s = this.stripeOf(h);
+    const u32 = this.u32;
+    const sw = this.sw(s);
+    const sf = this.sf(s);
+    this.lockStripe(s);
+    try {
+      this.f64[sf + SF_SETS]++;
+      let existed = false;
+      const old = this.find(s, h, key);
+      if (old !== 0) {
+        existed = !this.isExpired(old);
+        if (!existed) this.f64[sf + SF_EXPIRATIONS]++;
+        this.removeEntry(s, old, this.foundSlot);
+      }
+      while (u32[sw + S_COUNT]! >= this.cap && this.evictOne(s));
+      const ref = this.allocSlot(s, g.cls);
+      if (ref === 0) return SetOutcome.TooLarge;
+      // allocSlot may have evicted and recomputed this.g for victims: recompute ours
+      const gg = this.geometry(keyLen, ctInline, valueLen);
+      const eb = ref * 8;
+      const flags = (gg.large ? F_LARGE : 0) | (gg.tailPage ? F_TAIL_PAGE : 0);
+      u32[ref * 2 + E_NEWER] = 0;
+      u32[ref * 2 + E_OLDER] = 0;
+      u32[ref * 2 + E_HASH] = h;
+      u32[ref * 2 + E_VALUE_LEN] = valueLen;
+      u32[ref * 2 + E_MISC] = keyLen | (ctRef << 16) | (flags << 24);
+      u32[ref * 2 + E_EXPIRY] = expiry;
+      let lo = (u32[sw + S_VER_LO]! + 1) >>> 0;
+      let hi = u32[sw + S_VER_HI]!;
+      if (lo === 0) hi = (hi + 1) >>> 0;
+      u32[sw + S_VER_LO] = lo;
+      u32[sw + S_VER_HI] = hi;
+      u32[ref * 2 + E_VER_LO] = lo;
+      u32[ref * 2 + E_VER_HI] = hi;
+      if (gg.large) {
+        const pt = (eb + gg.valueOff) >>> 2;
+        const nPages = gg.nPages;
+        u32.fill(0xffffffff, pt, pt + nPages);
+        for (let i = 0; i < nPages; i++) {
+          const p = this.allocPage(s, ref);
+          if (p < 0) {
+            this.freeEntry(ref);
+            return SetOutcome.TooLarge;
+          }
+          u32[pt + i] = p;
+        }
+      }
+      this.u8.set(key, eb + E_HEADER_BYTES);
+      if (ctRef === 0) {
+        this.u8[eb + E_HEADER_BYTES + keyLen] = contentType.length;
+        this.u8.set(contentType, eb + E_HEADER_BYTES + keyLen + 1);
+      }
+      const g2 = this.geometry(keyLen, ctInline, valueLen);
+      if (value instanceof Uint8Array) {
+        this.copyIn(ref, g2, 0, value);
+      } else {
+        let pos = 0;
+        for (let i = 0; i < value.length; i++) {
+          const c = value[i]!;
+          if (c.length === 0) continue;
+          this.copyIn(ref, g2, pos, c);
+          pos += c.length;
+        }
+      }
+      this.indexInsert(s, h, ref);
+      this.listPush(s, ref);
+      this.u8[eb + EB_FLAGS] = flags | F_LINKED;
+      u32[sw + S_COUNT] = u32[sw + S_COUNT]! + 1;
+      this.f64[sf + SF_PAYLOAD] += keyLen + valueLen;
+      return existed ? SetOutcome.Replaced : SetOutcome.Created;
+    } finally {
+      this.unlockStripe(s);
+    }
+  }
+
+  get(key: Uint8Array, out: ReadResult): ReadStatus {
+    out.body = EMPTY;
+    out.bodyStart = 0;
+    out.bodyLength = 0;
+    out.totalLength = 0;
+    out.contentTypeLength = 0;
+    out.etagHi = 0;
+    out.etagLo = 0;
+    const h = hashBytes(key, this.seed);
+    const s = this.stripeOf(h);
+    const sf = this.sf(s);
+    this.lockStripe(s);
+    try {
+      const ref = this.find(s, h, key);
+      if (ref === 0) {
+        this.f64[sf + SF_MISSES]++;
+        return (out.status = ReadStatus.Miss);
+      }
+      if (this.isExpired(ref)) {
+        this.removeEntry(s, ref, this.foundSlot);
+        this.f64[sf + SF_EXPIRATIONS]++;
+        this.f64[sf + SF_MISSES]++;
+        return (out.status = ReadStatus.Miss);
+      }
+      this.f64[sf + SF_HITS]++;
+      const u32 = this.u32;
+      const u8 = this.u8;
+      const eb = ref * 8;
+      const fb = eb + EB_FLAGS;
+      const f = u8[fb]!;
+      if ((f & F_VISITED) === 0) u8[fb] = f | F_VISITED;
+      const total = u32[ref * 2 + E_VALUE_LEN]!;
+      const keyLen = u32[ref * 2 + E_MISC]! & 0xffff;
+      const ctRef = u8[eb + EB_CT_REF]!;
+      let ctInline = 0;
+      if (ctRef === 0) {
+        const at = eb + E_HEADER_BYTES + keyLen;
+        const n = u8[at]!;
+        this.buf.copy(out.contentType, 0, at + 1, at + 1 + n);
+        out.contentTypeLength = n;
+        ctInline = 1 + n;
+      } else {
+        const at = this.L.ctTable + (ctRef - 1) * CT_SLOT_BYTES;
+        const n = u8[at]!;
+        this.buf.copy(out.contentType, 0, at + 1, at + 1 + n);
+        out.contentTypeLength = n;
+      }
+      const etagHi = (u32[ref * 2 + E_VER_HI]! ^ this.epochHi) >>> 0;
+      const etagLo = (u32[ref * 2 + E_VER_LO]! ^ this.epochLo) >>> 0;
+      out.etagHi = etagHi;
+      out.etagLo = etagLo;
+      out.totalLength = total;
+      if (out.inmAny) return (out.status = ReadStatus.NotModified);
+      const tags = out.inmTags;
+      for (let i = 0, n = Math.min(out.inmCount, tags.length >>> 1); i < n; i++) {
+        if (tags[i * 2] === etagHi && tags[i * 2 + 1] === etagLo)
+          return (out.status = ReadStatus.NotModified);
+      }
+      let start = 0;
+      let len = total;
+      let status: ReadStatus = ReadStatus.Hit;
+      switch (out.rangeKind) {
+        case RangeKind.FromTo:
+          if (out.rangeA > out.rangeB) break; // invalid range: ignored (RFC 9110 §14.1.1)
+          if (total === 0 || out.rangeA >= total) return (out.status = ReadStatus.RangeNotSatisfiable);
+          start = out.rangeA;
+          len = Math.min(out.rangeB, total - 1) - start + 1;
+          status = ReadStatus.Partial;
+          break;
+        case RangeKind.From:
+          if (total === 0 || out.rangeA >= total) return (out.status = ReadStatus.RangeNotSatisfiable);
+          start = out.rangeA;
+          len = total - start;
+          status = ReadStatus.Partial;
+          break;
+        case RangeKind.Suffix:
+          if (total === 0 || out.rangeA <= 0) return (out.status = ReadStatus.RangeNotSatisfiable);
+          len = Math.min(out.rangeA, total);
+          start = total - len;
+          status = ReadStatus.Partial;
+          break;
+      }
+      out.bodyStart = start;
+      out.bodyLength = len;
+      if (out.wantBody && len > 0) {
+        const g = this.geometry(keyLen, ctInline, total);
+        const t = out.target;
+        if (t !== null && out.targetOffset >= 0 && out.targetOffset + len <= t.length) {
+          this.copyOut(ref, g, start, len, t, out.targetOffset);
+          out.body = t.subarray(out.targetOffset, out.targetOffset + len);
+        } else {
+          const b = Buffer.allocUnsafe(len);
+          this.copyOut(ref, g, start, len, b, 0);
+          out.body = b;
+        }
+      }
+      return (out.status = status);
+    } finally {
+      this.unlockStripe(s);
+    }
+  }
+
+  delete(key: Uint8Array): boolean {
+    if (key.length === 0 || key.length > MAX_KEY_BYTES) return false;
+    const h = hashBytes(key, this.seed);
+    const s = this.stripeOf(h);
+    const sf = this.sf(s);
+    this.lockStripe(s);
+    try {
+      const ref = this.find(s, h, key);
+      if (ref === 0) return false;
+      const expired = this.isExpired(ref);
+      this.removeEntry(s, ref, this.foundSlot);
+      this.f64[sf + (expired ? SF_EXPIRATIONS : SF_DELETES)]++;
+      return !expired;
+    } finally {
+      this.unlockStripe(s);
+    }
+  }
+
+  stats(): StoreStats {
+    const st: StoreStats = {
+      entries: 0,
+      bytesUsed: 0,
+      payloadBytes: 0,
+      memoryBudget: this.L.memory,
+      hits: 0,
+      misses: 0,
+      sets: 0,
+      deletes: 0,
+      evictions: 0,
+      expirations: 0,
+    };
+    const f = this.f64;
+    for (let s = 0; s < this.L.stripes; s++) {
+      const sf = this.sf(s);
+      st.entries += Atomics.load(this.u32, this.sw(s) + S_COUNT);
+      st.payloadBytes += f[sf + SF_PAYLOAD]!;
+      st.hits += f[sf + SF_HITS]!;
+      st.misses += f[sf + SF_MISSES]!;
+      st.sets += f[sf + SF_SETS]!;
+      st.deletes += f[sf + SF_DELETES]!;
+      st.evictions += f[sf + SF_EVICTIONS]!;
+      st.expirations += f[sf + SF_EXPIRATIONS]!;
+    }
+    st.bytesUsed = this.L.fixedBytes + (this.numPages - this.alloc.poolCount()) * PAGE;
+    return st;
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /** Reclaims expired entries in up to `maxStripes` stripes (round robin); returns how many. */
+  sweepExpired(maxStripes: number): number {
+    const n = Math.min(Math.max(0, Math.floor(maxStripes)), this.L.stripes);
+    const u32 = this.u32;
+    let reclaimed = 0;
+    for (let k = 0; k < n; k++) {
+      const s = Atomics.add(u32, H_SWEEP_CURSOR, 1) & (this.L.stripes - 1);
+      const now = this.expiryUnitsNow();
+      this.lockStripe(s);
+      try {
+        let ref = u32[this.sw(s) + S_TAIL]!;
+        while (ref !== 0) {
+          const next = u32[ref * 2 + E_NEWER]!;
+          const exp = u32[ref * 2 + E_EXPIRY]!;
+          if (exp !== 0 && now >= exp) {
+            this.removeEntry(s, ref, this.slotOfRef(s, u32[ref * 2 + E_HASH]!, ref));
+            this.f64[this.sf(s) + SF_EXPIRATIONS]++;
+            reclaimed++;
+          }
+          ref = next;
+        }
+      } finally {
+        this.unlockStripe(s);
+      }
+    }
+    return reclaimed;
+  }
+
+  /**
+   * After worker `ownerId` died: every stripe whose lock names it is emptied (its slots and
+   * pages return to the budget) and unlocked; a held allocator lock is taken over and the
+   * allocator's lists rebuilt. Returns how many stripes were reset.
+   */
+  reclaimOwner(ownerId: number): number {
+    const dead = ownerId + 1;
+    if (dead === this.me) throw new RangeError('reclaimOwner: cannot reclaim this store instance own locks');
+    const stripes = this.L.stripes;
+    const reset = new Uint8Array(stripes);
+    let count = 0;
+    for (let s = 0; s < stripes; s++) {
+      if (stealLock(this.i32, this.sw(s) + S_LOCK, dead, this.me)) {
+        reset[s] = 1;
+        count++;
+      }
+    }
+    const allocStolen = stealLock(this.i32, H_ALLOC_LOCK, dead, this.me);
+    if (count === 0 && !allocStolen) return 0;
+    if (!allocStolen) this.lockAlloc();
+    try {
+      const u32 = this.u32;
+      for (let s = 0; s < stripes; s++) {
+        if (reset[s] !== 1) continue;
+        const sw = this.sw(s);
+        const iw = this.iw(s);
+        u32.fill(0, iw, iw + this.slots * 2);
+        u32[sw + S_HEAD] = 0;
+        u32[sw + S_TAIL] = 0;
+        u32[sw + S_HAND] = 0;
+        u32[sw + S_COUNT] = 0;
+        // versions never repeat: skip to the next 2^32 block
+        u32[sw + S_VER_HI] = (u32[sw + S_VER_HI]! + 1) >>> 0;
+        u32[sw + S_VER_LO] = 0;
+        this.f64[this.sf(s) + SF_PAYLOAD] = 0;
+      }
+      this.alloc.rebuildLocked(reset);
+    } finally {
+      this.unlockAlloc();
+      for (let s = 0; s < stripes; s++) if (reset[s] === 1) this.unlockStripe(s);
+    }
+    return count;
+  }
+
+  // ---------------------------------------------------------------- test hooks
+
+  /** Test hook: takes the stripe lock of `key` and keeps it (simulates dying inside a set). */
+  _testLockStripeOf(key: Uint8Array): number {
+    const s = this.stripeOf(hashBytes(key, this.seed));
+    this.lockStripe(s);
+    return s;
+  }
+
+  /** Test hook: with that stripe locked, allocates memory a crashed set would leak. */
+  _testLeakAllocation(key: Uint8Array, bytes: number): void {
+    const s = this.stripeOf(hashBytes(key, this.seed));
+    const ref = this.allocSlot(s, this.alloc.classFor(Math.min(bytes, PAGE)));
+    if (ref === 0) throw new Error('no memory');
+    for (let left = bytes - PAGE; left > 0; left -= PAGE) {
+      if (this.allocPage(s, ref) < 0) throw new Error('no memory');
+    }
+  }
+
+  /** Test hook: which stripe a key maps to. */
+  _testStripeOf(key: Uint8Array): number {
+    return this.stripeOf(hashBytes(key, this.seed));
+  }
+}

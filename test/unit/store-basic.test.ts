@@ -1,0 +1,380 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  MAX_KEY_BYTES,
+  RangeKind,
+  ReadResult,
+  ReadStatus,
+  SetOutcome,
+  Store,
+  type StoreOptions,
+} from '../../dist/store/index.js';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const CT = enc('application/octet-stream');
+const small: StoreOptions = { memory: 16 << 20, maxKeys: 10_000, stripes: 4, maxValueSize: 4 << 20 };
+
+function read(store: Store, key: Uint8Array, setup?: (r: ReadResult) => void): ReadResult {
+  const r = new ReadResult();
+  if (setup) setup(r);
+  store.get(key, r);
+  return r;
+}
+
+function pattern(n: number, seed = 1): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 255;
+  }
+  return b;
+}
+
+test('bytesFor equals memory and rejects bad options with a human message', () => {
+  assert.equal(Store.bytesFor(small), small.memory);
+  assert.equal(
+    Store.bytesFor({ memory: 2 ** 30, maxKeys: 1_000_000, stripes: 256, maxValueSize: 16 << 20 }),
+    2 ** 30,
+  );
+  assert.throws(() => Store.bytesFor({ ...small, stripes: 3 }), /power of two/);
+  assert.throws(() => Store.bytesFor({ ...small, stripes: 0 }), RangeError);
+  assert.throws(() => Store.bytesFor({ ...small, maxKeys: 0 }), RangeError);
+  assert.throws(() => Store.bytesFor({ ...small, memory: 1.5 }), RangeError);
+  assert.throws(
+    () => Store.bytesFor({ ...small, memory: 1 << 20, maxKeys: 1_000_000 }),
+    /too small.*--max-keys/,
+  );
+  assert.throws(() => Store.bytesFor({ ...small, maxValueSize: -1 }), RangeError);
+});
+
+test('set, get, replace, delete', () => {
+  const s = Store.create(small);
+  assert.equal(s.set(enc('a'), enc('one'), CT, 0), SetOutcome.Created);
+  let r = read(s, enc('a'));
+  assert.equal(r.status, ReadStatus.Hit);
+  assert.equal(Buffer.from(r.body).toString(), 'one');
+  assert.equal(r.totalLength, 3);
+  assert.equal(
+    Buffer.from(r.contentType.subarray(0, r.contentTypeLength)).toString(),
+    'application/octet-stream',
+  );
+  assert.equal(s.set(enc('a'), [enc('tw'), enc(''), enc('o!')], enc('text/plain'), 0), SetOutcome.Replaced);
+  r = read(s, enc('a'));
+  assert.equal(Buffer.from(r.body).toString(), 'two!');
+  assert.equal(Buffer.from(r.contentType.subarray(0, r.contentTypeLength)).toString(), 'text/plain');
+  assert.equal(s.delete(enc('a')), true);
+  assert.equal(s.delete(enc('a')), false);
+  assert.equal(read(s, enc('a')).status, ReadStatus.Miss);
+  const st = s.stats();
+  assert.equal(st.entries, 0);
+  assert.equal(st.payloadBytes, 0);
+  assert.equal(st.sets, 2);
+  assert.equal(st.deletes, 1);
+  assert.equal(st.hits, 2);
+  assert.equal(st.misses, 1);
+});
+
+test('binary keys and values, empty value, empty and long content types', () => {
+  const s = Store.create(small);
+  const key = Uint8Array.from({ length: 256 }, (_, i) => i);
+  const val = pattern(3000, 7);
+  s.set(key, val, CT, 0);
+  s.set(Uint8Array.of(0xff), new Uint8Array(0), new Uint8Array(0), 0);
+  const longCt = new Uint8Array(255).fill(0x61);
+  s.set(Uint8Array.of(0), val.subarray(0, 10), longCt, 0);
+  let r = read(s, key);
+  assert.deepEqual(Buffer.from(r.body), val);
+  r = read(s, Uint8Array.of(0xff));
+  assert.equal(r.status, ReadStatus.Hit);
+  assert.equal(r.totalLength, 0);
+  assert.equal(r.body.length, 0);
+  assert.equal(r.contentTypeLength, 0);
+  r = read(s, Uint8Array.of(0));
+  assert.deepEqual(Buffer.from(r.contentType.subarray(0, r.contentTypeLength)), Buffer.from(longCt));
+  assert.deepEqual(Buffer.from(r.body), val.subarray(0, 10));
+  // many distinct content types: past the intern table they are stored inline
+  for (let i = 0; i < 100; i++) s.set(enc(`ct${i}`), enc('x'), enc(`type/${i}`), 0);
+  for (let i = 0; i < 100; i++) {
+    r = read(s, enc(`ct${i}`));
+    assert.equal(Buffer.from(r.contentType.subarray(0, r.contentTypeLength)).toString(), `type/${i}`);
+  }
+});
+
+test('maximum key and value sizes; RangeError for invalid input', () => {
+  const s = Store.create(small);
+  const maxKey = new Uint8Array(MAX_KEY_BYTES).fill(0x6b);
+  const maxVal = pattern(small.maxValueSize, 3);
+  assert.equal(s.set(maxKey, maxVal, CT, 0), SetOutcome.Created);
+  assert.deepEqual(Buffer.from(read(s, maxKey).body), maxVal);
+  assert.throws(() => s.set(new Uint8Array(MAX_KEY_BYTES + 1), enc('x'), CT, 0), RangeError);
+  assert.throws(() => s.set(new Uint8Array(0), enc('x'), CT, 0), RangeError);
+  assert.throws(() => s.set(enc('k'), new Uint8Array(small.maxValueSize + 1), CT, 0), RangeError);
+  assert.throws(() => s.set(enc('k'), enc('x'), new Uint8Array(256), 0), RangeError);
+  assert.throws(() => s.set(enc('k'), enc('x'), CT, -1), RangeError);
+  assert.equal(s.delete(new Uint8Array(0)), false);
+});
+
+test('a 10 MiB value stores and reads back with default flags', () => {
+  const s = Store.create({ memory: 2 ** 30, maxKeys: 1_000_000, stripes: 256, maxValueSize: 16 << 20 });
+  const v = pattern(10 << 20, 11);
+  assert.equal(s.set(enc('big'), v, CT, 0), SetOutcome.Created);
+  const r = read(s, enc('big'));
+  assert.equal(r.status, ReadStatus.Hit);
+  assert.ok(Buffer.from(r.body).equals(v));
+  // a 4 KiB range in the middle copies only 4 KiB
+  const rr = read(s, enc('big'), (x) => {
+    x.rangeKind = RangeKind.FromTo;
+    x.rangeA = 5_000_000;
+    x.rangeB = 5_004_095;
+  });
+  assert.equal(rr.status, ReadStatus.Partial);
+  assert.equal(rr.body.length, 4096);
+  assert.ok(Buffer.from(rr.body).equals(v.subarray(5_000_000, 5_004_096)));
+  assert.ok(s.stats().bytesUsed <= s.stats().memoryBudget);
+  assert.equal(s.delete(enc('big')), true);
+});
+
+test('every Range edge case', () => {
+  const s = Store.create(small);
+  const v = enc('0123456789');
+  s.set(enc('r'), v, CT, 0);
+  s.set(enc('e'), new Uint8Array(0), CT, 0);
+  const cases: [RangeKind, number, number, ReadStatus, number, number][] = [
+    [RangeKind.None, 0, 0, ReadStatus.Hit, 0, 10],
+    [RangeKind.FromTo, 0, 0, ReadStatus.Partial, 0, 1],
+    [RangeKind.FromTo, 2, 5, ReadStatus.Partial, 2, 4],
+    [RangeKind.FromTo, 9, 9, ReadStatus.Partial, 9, 1],
+    [RangeKind.FromTo, 5, 100, ReadStatus.Partial, 5, 5],
+    [RangeKind.FromTo, 0, 9, ReadStatus.Partial, 0, 10],
+    [RangeKind.FromTo, 10, 12, ReadStatus.RangeNotSatisfiable, 0, 0],
+    [RangeKind.FromTo, 6, 3, ReadStatus.Hit, 0, 10],
+    [RangeKind.From, 0, 0, ReadStatus.Partial, 0, 10],
+    [RangeKind.From, 3, 0, ReadStatus.Partial, 3, 7],
+    [RangeKind.From, 9, 0, ReadStatus.Partial, 9, 1],
+    [RangeKind.From, 10, 0, ReadStatus.RangeNotSatisfiable, 0, 0],
+    [RangeKind.Suffix, 3, 0, ReadStatus.Partial, 7, 3],
+    [RangeKind.Suffix, 10, 0, ReadStatus.Partial, 0, 10],
+    [RangeKind.Suffix, 20, 0, ReadStatus.Partial, 0, 10],
+    [RangeKind.Suffix, 0, 0, ReadStatus.RangeNotSatisfiable, 0, 0],
+  ];
+  for (const [kind, a, b, status, start, len] of cases) {
+    const r = read(s, enc('r'), (x) => {
+      x.rangeKind = kind;
+      x.rangeA = a;
+      x.rangeB = b;
+    });
+    const what = `kind ${kind} ${a}-${b}`;
+    assert.equal(r.status, status, what);
+    assert.equal(r.totalLength, 10, what);
+    if (status === ReadStatus.RangeNotSatisfiable) {
+      assert.equal(r.body.length, 0, what);
+      continue;
+    }
+    assert.equal(r.bodyStart, start, what);
+    assert.equal(r.bodyLength, len, what);
+    assert.deepEqual(Buffer.from(r.body), Buffer.from(v.subarray(start, start + len)), what);
+  }
+  for (const kind of [RangeKind.FromTo, RangeKind.From, RangeKind.Suffix]) {
+    const r = read(s, enc('e'), (x) => {
+      x.rangeKind = kind;
+      x.rangeA = 0;
+      x.rangeB = 0;
+    });
+    assert.equal(r.status, ReadStatus.RangeNotSatisfiable, `empty value, kind ${kind}`);
+    assert.equal(r.totalLength, 0);
+  }
+  assert.equal(read(s, enc('e')).status, ReadStatus.Hit);
+  // HEAD: metadata only
+  const h = read(s, enc('r'), (x) => {
+    x.wantBody = false;
+    x.rangeKind = RangeKind.FromTo;
+    x.rangeA = 1;
+    x.rangeB = 2;
+  });
+  assert.equal(h.status, ReadStatus.Partial);
+  assert.equal(h.bodyLength, 2);
+  assert.equal(h.body.length, 0);
+});
+
+test('ranges across page boundaries and the in-slot tail of large values', () => {
+  const s = Store.create({ ...small, maxValueSize: 8 << 20 });
+  const sizes = [65536 - 100, 65536, 65536 + 1, 3 * 65536 + 777, 2 * 65536 - 10, 1_000_003];
+  for (const n of sizes) {
+    const v = pattern(n, n);
+    s.set(enc(`v${n}`), v, CT, 0);
+    const full = read(s, enc(`v${n}`));
+    assert.ok(Buffer.from(full.body).equals(v), `size ${n}`);
+    for (const [a, b] of [
+      [0, 0],
+      [65530, 65545],
+      [n - 5, n + 5],
+      [n - 1, n - 1],
+      [65536, 131071],
+      [1, n - 2],
+    ] as const) {
+      if (a >= n || a < 0) continue;
+      const r = read(s, enc(`v${n}`), (x) => {
+        x.rangeKind = RangeKind.FromTo;
+        x.rangeA = a;
+        x.rangeB = b;
+      });
+      const end = Math.min(b, n - 1) + 1;
+      assert.ok(Buffer.from(r.body).equals(v.subarray(a, end)), `size ${n} range ${a}-${b}`);
+    }
+  }
+});
+
+test('get copies into the caller target when it fits, else allocates exactly', () => {
+  const s = Store.create(small);
+  s.set(enc('t'), enc('hello world'), CT, 0);
+  const target = new Uint8Array(64);
+  const r = read(s, enc('t'), (x) => {
+    x.target = target;
+    x.targetOffset = 10;
+  });
+  assert.equal(r.body.buffer, target.buffer);
+  assert.equal(r.body.byteOffset, 10);
+  assert.equal(Buffer.from(target.subarray(10, 21)).toString(), 'hello world');
+  const tiny = new Uint8Array(4);
+  const r2 = read(s, enc('t'), (x) => {
+    x.target = tiny;
+    x.targetOffset = 0;
+  });
+  assert.notEqual(r2.body.buffer, tiny.buffer);
+  assert.equal(r2.body.length, 11);
+});
+
+test('If-None-Match: strong tag, changes on replace, stable across attached instances', () => {
+  const s = Store.create(small);
+  s.set(enc('k'), enc('v1'), CT, 0);
+  const first = read(s, enc('k'));
+  const other = Store.attach(s.sab, 3);
+  const again = read(other, enc('k'));
+  assert.equal(again.etagHi, first.etagHi);
+  assert.equal(again.etagLo, first.etagLo);
+  const nm = read(other, enc('k'), (x) => {
+    x.inmCount = 2;
+    x.inmTags[0] = 1;
+    x.inmTags[1] = 2;
+    x.inmTags[2] = first.etagHi;
+    x.inmTags[3] = first.etagLo;
+  });
+  assert.equal(nm.status, ReadStatus.NotModified);
+  assert.equal(nm.body.length, 0);
+  const any = read(s, enc('k'), (x) => {
+    x.inmAny = true;
+  });
+  assert.equal(any.status, ReadStatus.NotModified);
+  assert.equal(read(s, enc('missing'), (x) => (x.inmAny = true)).status, ReadStatus.Miss);
+  s.set(enc('k'), enc('v1'), CT, 0);
+  const after = read(s, enc('k'), (x) => {
+    x.inmCount = 1;
+    x.inmTags[0] = first.etagHi;
+    x.inmTags[1] = first.etagLo;
+  });
+  assert.equal(after.status, ReadStatus.Hit);
+  assert.ok(after.etagHi !== first.etagHi || after.etagLo !== first.etagLo);
+  // a fresh store (a process restart) never reissues the old tag
+  const fresh = Store.create(small);
+  fresh.set(enc('k'), enc('v1'), CT, 0);
+  const f = read(fresh, enc('k'));
+  assert.ok(f.etagHi !== first.etagHi || f.etagLo !== first.etagLo);
+});
+
+test('TTL: expiry on read with an injected clock, and sweep returns bytes to the budget', () => {
+  const s = Store.create({ ...small, stripes: 8 });
+  let now = Date.now();
+  s.now = () => now;
+  const base = s.stats().bytesUsed;
+  s.set(enc('short'), enc('x'), CT, 10);
+  s.set(enc('forever'), enc('y'), CT, 0);
+  now += 9_900;
+  assert.equal(read(s, enc('short')).status, ReadStatus.Hit);
+  now += 200;
+  assert.equal(read(s, enc('short')).status, ReadStatus.Miss);
+  assert.equal(read(s, enc('forever')).status, ReadStatus.Hit);
+  assert.equal(s.stats().expirations, 1);
+  // expired key: set counts as Created, delete as false
+  s.set(enc('d'), enc('x'), CT, 1);
+  now += 1_100;
+  assert.equal(s.delete(enc('d')), false);
+  s.set(enc('c'), enc('x'), CT, 1);
+  now += 1_100;
+  assert.equal(s.set(enc('c'), enc('z'), CT, 0), SetOutcome.Created);
+  s.delete(enc('c'));
+  s.delete(enc('forever'));
+  assert.equal(s.stats().bytesUsed, base);
+  const v = pattern(2000);
+  for (let i = 0; i < 3000; i++) s.set(enc(`t${i}`), v, CT, 5);
+  const big = pattern(300_000);
+  s.set(enc('bigttl'), big, CT, 5);
+  assert.ok(s.stats().bytesUsed > base + 6_000_000);
+  now += 4_000;
+  assert.equal(s.sweepExpired(8), 0);
+  now += 1_100;
+  let swept = 0;
+  for (let i = 0; i < 4; i++) swept += s.sweepExpired(2);
+  assert.equal(swept, 3001);
+  const st = s.stats();
+  assert.equal(st.entries, 0);
+  assert.equal(st.bytesUsed, base);
+});
+
+test('TTL with the real clock (short, bounded wait)', async () => {
+  const s = Store.create(small);
+  s.set(enc('k'), enc('v'), CT, 1);
+  assert.equal(read(s, enc('k')).status, ReadStatus.Hit);
+  await new Promise((r) => setTimeout(r, 1_150));
+  assert.equal(read(s, enc('k')).status, ReadStatus.Miss);
+});
+
+test('eviction keeps the budget and prefers recently hit keys (SIEVE)', () => {
+  const opts: StoreOptions = { memory: 8 << 20, maxKeys: 100_000, stripes: 4, maxValueSize: 1 << 20 };
+  const s = Store.create(opts);
+  const v = pattern(1000);
+  const hot = 200;
+  let i = 0;
+  for (; i < hot; i++) s.set(enc(`k${i}`), v, CT, 0);
+  const r = new ReadResult();
+  for (; i < 50_000; i++) {
+    s.set(enc(`k${i}`), v, CT, 0);
+    if (i % 10 === 0) for (let h = 0; h < hot; h += 7) s.get(enc(`k${h}`), r);
+    const st = s.stats();
+    assert.ok(st.bytesUsed <= opts.memory);
+  }
+  const st = s.stats();
+  assert.ok(st.evictions > 40_000, `evictions ${st.evictions}`);
+  let hotKept = 0;
+  let hotTotal = 0;
+  for (let h = 0; h < hot; h += 7, hotTotal++) if (s.get(enc(`k${h}`), r) === ReadStatus.Hit) hotKept++;
+  let coldKept = 0;
+  for (let c = 1; c < hot; c += 7) if (c % 7 !== 0 && s.get(enc(`k${c}`), r) === ReadStatus.Hit) coldKept++;
+  assert.equal(hotKept, hotTotal, `hot keys kept ${hotKept}/${hotTotal}`);
+  assert.equal(coldKept, 0);
+  // data integrity of what is left
+  for (let k = 49_000; k < 50_000; k++) {
+    if (s.get(enc(`k${k}`), r) === ReadStatus.Hit) assert.ok(Buffer.from(r.body).equals(v));
+  }
+});
+
+test('TooLarge when a value can never fit; big values evict small ones to fit', () => {
+  const s = Store.create({ memory: 4 << 20, maxKeys: 1000, stripes: 2, maxValueSize: 16 << 20 });
+  assert.equal(s.set(enc('huge'), new Uint8Array(5 << 20), CT, 0), SetOutcome.TooLarge);
+  assert.equal(s.set(enc('huge'), new Uint8Array(0), CT, 0), SetOutcome.Created);
+  const m = Store.create({ memory: 24 << 20, maxKeys: 200_000, stripes: 16, maxValueSize: 16 << 20 });
+  const v = pattern(100);
+  for (let i = 0; i < 200_000; i++) m.set(enc(`s${i}`), v, CT, 0);
+  assert.ok(m.stats().evictions > 0);
+  const big = pattern(10 << 20, 5);
+  assert.equal(m.set(enc('big'), big, CT, 0), SetOutcome.Created);
+  assert.ok(Buffer.from(read(m, enc('big')).body).equals(big));
+  assert.ok(m.stats().bytesUsed <= 24 << 20);
+  // and small values can come back afterwards, evicting pieces of the big one only when needed
+  for (let i = 0; i < 20_000; i++) m.set(enc(`t${i}`), v, CT, 0);
+  assert.equal(read(m, enc('t19999')).status, ReadStatus.Hit);
+  const st = m.stats();
+  assert.ok(st.bytesUsed <= st.memoryBudget);
+});
