@@ -738,7 +738,7 @@ export class Store implements KvStore {
       u32[ref * 2 + E_VALUE_LEN] = valueLen;
       u32[ref * 2 + E_MISC] = keyLen | (ctRef << 16) | (flags << 24);
       u32[ref * 2 + E_EXPIRY] = expiry;
-      let lo = (u32[sw + S_VER_LO]! + 1) >>> 0;
+      const lo = (u32[sw + S_VER_LO]! + 1) >>> 0;
       let hi = u32[sw + S_VER_HI]!;
       if (lo === 0) hi = (hi + 1) >>> 0;
       u32[sw + S_VER_LO] = lo;
