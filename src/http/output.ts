@@ -1,0 +1,151 @@
+import type { Socket } from 'node:net';
+
+/** Arena slab size. A slab is dropped (never rewritten) once full, so slices handed to sockets stay valid. */
+const SLAB_BYTES = 256 * 1024;
+/** Bodies up to this size are moved next to their header instead of becoming a separate write segment. */
+const MOVE_LIMIT = 16 * 1024;
+
+/**
+ * The thread's output arena and the current batch. A data event (or a timer) writes every
+ * response of its batch into the slab with a bump pointer, then `flush` hands the batch to the
+ * socket in one call: one `write` of one slice (one syscall), or, when a large body lives in its
+ * own Buffer, one cork()/uncork() pair around the segments (one writev). Nothing is corked
+ * across an await or a loop turn: begin..flush always runs synchronously.
+ */
+export class Output {
+  slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  pos = 0;
+  private segStart = 0;
+  private readonly segs: Uint8Array[] = [];
+  /** Bytes in the current batch (a handler yields when this grows past its budget). */
+  batchBytes = 0;
+  /** socket.write calls made by flush (one per batch) — exported as a metric. */
+  writes = 0;
+
+  /** Makes room for `n` contiguous bytes at `pos`. */
+  ensure(n: number): void {
+    if (this.slab.length - this.pos >= n) return;
+    this.cut();
+    this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, n));
+    this.pos = 0;
+    this.segStart = 0;
+  }
+
+  /** Ends the current segment at `pos`. */
+  private cut(): void {
+    if (this.pos > this.segStart) {
+      this.segs.push(this.slab.subarray(this.segStart, this.pos));
+      this.segStart = this.pos;
+    }
+  }
+
+  put(src: Uint8Array): void {
+    const n = src.length;
+    this.ensure(n);
+    this.slab.set(src, this.pos);
+    this.pos += n;
+    this.batchBytes += n;
+  }
+
+  putRange(src: Uint8Array, start: number, len: number): void {
+    this.ensure(len);
+    this.slab.set(src.subarray(start, start + len), this.pos);
+    this.pos += len;
+    this.batchBytes += len;
+  }
+
+  /** Writes a non-negative integer in decimal (room must have been ensured). */
+  decimal(n: number): void {
+    const slab = this.slab;
+    let digits = 1;
+    for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+    let p = this.pos + digits;
+    this.pos = p;
+    this.batchBytes += digits;
+    do {
+      slab[--p] = 0x30 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
+  }
+
+  /** Writes 16 lowercase hex digits of hi:lo (room must have been ensured). */
+  hex64(hi: number, lo: number): void {
+    const slab = this.slab;
+    let p = this.pos;
+    for (let s = 28; s >= 0; s -= 4) slab[p++] = HEX[(hi >>> s) & 15]!;
+    for (let s = 28; s >= 0; s -= 4) slab[p++] = HEX[(lo >>> s) & 15]!;
+    this.pos = p;
+    this.batchBytes += 16;
+  }
+
+  /**
+   * Appends a body that `ReadResult.get` may have copied into the slab at `at` (past a header
+   * reserve). Small bodies are moved to `pos` so header and body stay one slice; large ones, or
+   * bodies in their own Buffer, become their own segment.
+   */
+  body(body: Uint8Array, at: number): void {
+    const n = body.length;
+    if (n === 0) return;
+    this.batchBytes += n;
+    if (body.buffer === this.slab.buffer && body.byteOffset === this.slab.byteOffset + at) {
+      if (n <= MOVE_LIMIT) {
+        this.slab.copyWithin(this.pos, at, at + n);
+        this.pos += n;
+        return;
+      }
+      this.cut();
+      this.segs.push(body);
+      this.pos = at + n;
+      this.segStart = this.pos;
+      return;
+    }
+    if (n <= MOVE_LIMIT) {
+      this.ensure(n);
+      this.slab.set(body, this.pos);
+      this.pos += n;
+      return;
+    }
+    this.cut();
+    this.segs.push(body);
+  }
+
+  /** Appends a Buffer as its own segment, without copying it. */
+  external(buf: Uint8Array): void {
+    this.cut();
+    this.segs.push(buf);
+    this.batchBytes += buf.length;
+  }
+
+  get empty(): boolean {
+    return this.pos === this.segStart && this.segs.length === 0;
+  }
+
+  /** Hands the batch to `socket`; returns the bytes written. */
+  flush(socket: Socket): number {
+    this.cut();
+    const segs = this.segs;
+    const n = segs.length;
+    const bytes = this.batchBytes;
+    this.batchBytes = 0;
+    if (n === 0) return 0;
+    this.writes++;
+    if (n === 1) {
+      socket.write(segs[0]!);
+    } else {
+      socket.cork();
+      for (let i = 0; i < n; i++) socket.write(segs[i]!);
+      socket.uncork();
+    }
+    segs.length = 0;
+    return bytes;
+  }
+
+  /** Forgets the batch (its socket is gone). */
+  drop(): void {
+    this.cut();
+    this.segs.length = 0;
+    this.batchBytes = 0;
+  }
+}
+
+const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));

@@ -1,0 +1,253 @@
+import { Method } from '../parser/llhttp.js';
+import { TOKEN_100_CONTINUE, equalsToken, type RequestHead } from '../parser/request.js';
+import { MAX_KEY_BYTES, ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
+import {
+  BODY_416,
+  CONNECTION_LINES,
+  CONTINUE_100,
+  CREATED,
+  CRLF,
+  Conn,
+  DEFAULT_CONTENT_TYPE,
+  DELETED,
+  DateLine,
+  ERROR_RESPONSES,
+  HEALTH_OK,
+  HELLO,
+  H_ACCEPT_RANGES,
+  H_CONTENT_LENGTH,
+  H_CONTENT_RANGE,
+  H_CONTENT_RANGE_ANY,
+  H_CONTENT_TYPE,
+  H_ETAG,
+  H_ETAG_END,
+  H_METRICS_TYPE,
+  H_TEXT_PLAIN,
+  REPLACED,
+  STATUS_200,
+  STATUS_206,
+  STATUS_304,
+  STATUS_416,
+  type Canned,
+} from './canned.js';
+import { ERRORS, HttpError } from './errors.js';
+import { Metrics, Route, renderMetrics } from './metrics.js';
+import { Output } from './output.js';
+import { inmMatches, keyOf, parseInm, parseRange, routeHead } from './routes.js';
+
+/** Room kept before a body copied into the arena: the longest head a GET answer can have. */
+const HEAD_RESERVE = 640;
+/** Output budget of one batch; past it the connection yields until the socket drains. */
+export const BATCH_BUDGET = 1024 * 1024;
+
+/**
+ * Everything a thread needs to answer requests, shared by its connections: the store, the
+ * output arena, the cached Date line, the metrics slot, one ReadResult and a key scratch.
+ * Each method answers into `out`; the connection flushes once per batch.
+ */
+export class Responder {
+  readonly out = new Output();
+  readonly date = new DateLine();
+  private readonly read = new ReadResult();
+  private readonly keyScratch = new Uint8Array(MAX_KEY_BYTES);
+  /** Set once shutdown began: /healthz answers 503. */
+  shuttingDown = false;
+
+  constructor(
+    private readonly store: KvStore,
+    readonly metrics: Metrics,
+    private readonly maxValueSize: number,
+    private readonly threads: number,
+  ) {}
+
+  /**
+   * Head-time decisions: route, refusals, 413 on a declared length over the limit, and
+   * 100 Continue. Returns an HttpError code to answer now and close (body unread), else 0.
+   */
+  onHead(head: RequestHead): number {
+    const refusal = routeHead(head);
+    const hasBody = head.chunked || head.contentLength > 0;
+    const expect =
+      head.expectLen !== 0 && equalsToken(head.src, head.expectStart, head.expectLen, TOKEN_100_CONTINUE);
+    if (refusal !== 0) {
+      if (hasBody && (expect || head.contentLength > this.maxValueSize)) return refusal;
+      head.refusal = refusal;
+      head.discardBody = true;
+      return 0;
+    }
+    if (head.route === Route.Store && head.method !== Method.DELETE) {
+      if (head.contentLength > this.maxValueSize) return HttpError.PAYLOAD_TOO_LARGE;
+      if (expect && head.minor === 1) this.out.put(CONTINUE_100);
+      return 0;
+    }
+    // Other requests have no use for a body: drain it.
+    head.discardBody = true;
+    return 0;
+  }
+
+  /** Answers one whole request; `conn` says whether the connection stays open after it. */
+  answer(head: RequestHead, conn: Conn): void {
+    const withBody = head.method !== Method.HEAD;
+    if (head.refusal !== 0) {
+      this.error(head.refusal, conn, withBody, head.route);
+      return;
+    }
+    switch (head.route) {
+      case Route.Get:
+        this.get(head, conn, withBody);
+        return;
+      case Route.Store:
+        if (head.method === Method.DELETE) this.del(head, conn);
+        else this.set(head, conn);
+        return;
+      case Route.Root:
+        this.canned(HELLO, conn, withBody, Route.Root);
+        return;
+      case Route.Healthz:
+        if (this.shuttingDown) this.error(HttpError.UNHEALTHY, conn, withBody, Route.Healthz);
+        else this.canned(HEALTH_OK, conn, withBody, Route.Healthz);
+        return;
+      case Route.Metrics:
+        this.metricsPage(conn, withBody);
+        return;
+      default:
+        this.error(HttpError.NOT_FOUND, conn, withBody, Route.Other);
+    }
+  }
+
+  /** Canned error answer; the caller closes when ERRORS[code].close or conn says so. */
+  error(code: number, conn: Conn, withBody: boolean, route: number): void {
+    const c = ERROR_RESPONSES[code]!;
+    this.canned(c, ERRORS[code]!.close ? Conn.Close : conn, withBody, route);
+  }
+
+  private canned(c: Canned, conn: Conn, withBody: boolean, route: number): void {
+    c.write(this.out, this.date, conn, withBody);
+    this.metrics.request(route, c.status);
+  }
+
+  private get(head: RequestHead, conn: Conn, withBody: boolean): void {
+    const read = this.read;
+    const out = this.out;
+    read.reset();
+    read.wantBody = withBody;
+    if (withBody && head.rangeCount === 1 && head.rangeLen !== 0) {
+      parseRange(head.src, head.rangeStart, head.rangeLen, read);
+    }
+    let inmOverflow = false;
+    if (head.inmCount !== 0) inmOverflow = !parseInm(head.src, head.inmStart, head.inmLen, read);
+    out.ensure(HEAD_RESERVE + 64 * 1024);
+    const at = out.pos + HEAD_RESERVE;
+    read.target = out.slab;
+    read.targetOffset = at;
+    let status = this.store.get(keyOf(head, this.keyScratch), read);
+    read.target = null;
+    if (status === ReadStatus.Miss) {
+      this.error(HttpError.KEY_NOT_FOUND, conn, withBody, Route.Get);
+      return;
+    }
+    if (
+      inmOverflow &&
+      status !== ReadStatus.NotModified &&
+      inmMatches(head.src, head.inmStart, head.inmLen, read.etagHi >>> 0, read.etagLo >>> 0)
+    ) {
+      status = ReadStatus.NotModified;
+    }
+    switch (status) {
+      case ReadStatus.NotModified:
+        out.put(STATUS_304);
+        out.put(this.date.line);
+        this.etag(read);
+        break;
+      case ReadStatus.RangeNotSatisfiable:
+        out.put(STATUS_416);
+        out.put(this.date.line);
+        out.put(H_CONTENT_RANGE_ANY);
+        out.decimal(read.totalLength);
+        out.put(CRLF);
+        out.put(H_TEXT_PLAIN);
+        out.put(H_CONTENT_LENGTH);
+        out.decimal(BODY_416.length);
+        out.put(CRLF);
+        break;
+      default: {
+        const partial = status === ReadStatus.Partial;
+        out.put(partial ? STATUS_206 : STATUS_200);
+        out.put(this.date.line);
+        out.put(H_CONTENT_TYPE);
+        out.putRange(read.contentType, 0, read.contentTypeLength);
+        out.put(CRLF);
+        out.put(H_CONTENT_LENGTH);
+        out.decimal(partial ? read.bodyLength : read.totalLength);
+        out.put(CRLF);
+        this.etag(read);
+        out.put(H_ACCEPT_RANGES);
+        if (partial) {
+          out.put(H_CONTENT_RANGE);
+          out.decimal(read.bodyStart);
+          out.slab[out.pos++] = 0x2d;
+          out.decimal(read.bodyStart + read.bodyLength - 1);
+          out.slab[out.pos++] = 0x2f;
+          out.decimal(read.totalLength);
+          out.put(CRLF);
+        }
+      }
+    }
+    out.put(CONNECTION_LINES[conn]!);
+    out.put(CRLF);
+    if (status === ReadStatus.RangeNotSatisfiable) {
+      if (withBody) out.put(BODY_416);
+      this.metrics.request(Route.Get, 416);
+    } else if (status === ReadStatus.NotModified) {
+      this.metrics.request(Route.Get, 304);
+    } else {
+      if (withBody) out.body(read.body, at);
+      this.metrics.request(Route.Get, status === ReadStatus.Partial ? 206 : 200);
+    }
+    read.body = EMPTY;
+  }
+
+  private etag(read: ReadResult): void {
+    const out = this.out;
+    out.put(H_ETAG);
+    out.hex64(read.etagHi, read.etagLo);
+    out.put(H_ETAG_END);
+  }
+
+  private set(head: RequestHead, conn: Conn): void {
+    const src = head.src;
+    const type =
+      head.ctLen === 0 ? DEFAULT_CONTENT_TYPE : src.subarray(head.ctStart, head.ctStart + head.ctLen);
+    const body = head.body;
+    const value = body.length === 1 ? body[0]! : body.length === 0 ? EMPTY : body;
+    const outcome = this.store.set(keyOf(head, this.keyScratch), value, type, head.ttl);
+    if (outcome === SetOutcome.TooLarge) {
+      this.error(HttpError.VALUE_TOO_LARGE, conn, true, Route.Store);
+      return;
+    }
+    this.canned(outcome === SetOutcome.Created ? CREATED : REPLACED, conn, true, Route.Store);
+  }
+
+  private del(head: RequestHead, conn: Conn): void {
+    if (this.store.delete(keyOf(head, this.keyScratch))) this.canned(DELETED, conn, false, Route.Store);
+    else this.error(HttpError.KEY_NOT_FOUND, conn, true, Route.Store);
+  }
+
+  private metricsPage(conn: Conn, withBody: boolean): void {
+    const text = Buffer.from(renderMetrics(this.metrics.shared, this.threads, this.store.stats()), 'utf8');
+    const out = this.out;
+    out.ensure(512);
+    out.put(STATUS_200);
+    out.put(this.date.line);
+    out.put(H_METRICS_TYPE);
+    out.put(H_CONTENT_LENGTH);
+    out.decimal(text.length);
+    out.put(CRLF);
+    out.put(CONNECTION_LINES[conn]!);
+    out.put(CRLF);
+    if (withBody) out.external(text);
+    this.metrics.request(Route.Metrics, 200);
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,271 @@
+import { MAX_KEY_BYTES, RangeKind, MAX_INM_TAGS, type ReadResult } from '../store/api.js';
+import { Method } from '../parser/llhttp.js';
+import type { RequestHead } from '../parser/request.js';
+import { HttpError } from './errors.js';
+import { Route } from './metrics.js';
+
+/**
+ * Routing on bytes: the request target is never decoded to a string. `routeHead` runs when the
+ * head completes and records the route, the key's place in the target and the TTL, or the
+ * refusal to answer.
+ */
+
+const P_STORE = ascii('/store/');
+const P_GET = ascii('/get/');
+const P_HEALTHZ = ascii('/healthz');
+const P_METRICS = ascii('/metrics');
+
+function ascii(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
+
+function startsWith(src: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (src[start + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Sets head.route (a Route) and returns 0 or a refusal code. */
+export function routeHead(head: RequestHead): number {
+  const src = head.src;
+  let p = head.urlStart;
+  const urlEnd = p + head.urlLen;
+  // absolute-form (RFC 9112 §3.2.2): skip scheme and authority.
+  if (src[p] !== 0x2f) {
+    const sep = indexOf(src, p, urlEnd, 0x3a);
+    if (sep < 0 || src[sep + 1] !== 0x2f || src[sep + 2] !== 0x2f) {
+      head.route = Route.Other;
+      return src[p] === 0x2a ? HttpError.NOT_FOUND : HttpError.NOT_FOUND;
+    }
+    const slash = indexOf(src, sep + 3, urlEnd, 0x2f);
+    p = slash < 0 ? urlEnd : slash;
+  }
+  const q = indexOf(src, p, urlEnd, 0x3f);
+  const pathEnd = q < 0 ? urlEnd : q;
+  const m = head.method;
+  const getOrHead = m === Method.GET || m === Method.HEAD;
+
+  if (pathEnd - p <= 1) {
+    head.route = Route.Root;
+    return getOrHead ? 0 : HttpError.METHOD_GET_HEAD;
+  }
+  if (startsWith(src, p, pathEnd, P_GET)) {
+    head.route = Route.Get;
+    if (!getOrHead) return HttpError.METHOD_GET_HEAD;
+    return keyAt(head, p + P_GET.length, pathEnd);
+  }
+  if (startsWith(src, p, pathEnd, P_STORE)) {
+    head.route = Route.Store;
+    if (m !== Method.POST && m !== Method.PUT && m !== Method.DELETE) return HttpError.METHOD_STORE;
+    const code = keyAt(head, p + P_STORE.length, pathEnd);
+    if (code !== 0 || m === Method.DELETE) return code;
+    if (q >= 0) {
+      const ttl = parseTtl(src, q + 1, urlEnd);
+      if (ttl < 0) return HttpError.BAD_TTL;
+      head.ttl = ttl;
+    }
+    if (head.ctLen > 255) return HttpError.CONTENT_TYPE_TOO_LONG;
+    return 0;
+  }
+  if (pathEnd - p === P_HEALTHZ.length && startsWith(src, p, pathEnd, P_HEALTHZ)) {
+    head.route = Route.Healthz;
+    return getOrHead ? 0 : HttpError.METHOD_GET_HEAD;
+  }
+  if (pathEnd - p === P_METRICS.length && startsWith(src, p, pathEnd, P_METRICS)) {
+    head.route = Route.Metrics;
+    return getOrHead ? 0 : HttpError.METHOD_GET_HEAD;
+  }
+  head.route = Route.Other;
+  return HttpError.NOT_FOUND;
+}
+
+function indexOf(src: Uint8Array, from: number, to: number, byte: number): number {
+  for (let i = from; i < to; i++) if (src[i] === byte) return i;
+  return -1;
+}
+
+function keyAt(head: RequestHead, start: number, end: number): number {
+  head.keyStart = start;
+  head.keyLen = end - start;
+  let escaped = false;
+  let decoded = 0;
+  const src = head.src;
+  for (let i = start; i < end; i++) {
+    if (src[i] === 0x25) {
+      if (i + 2 >= end || HEXVAL[src[i + 1]!]! < 0 || HEXVAL[src[i + 2]!]! < 0) return HttpError.BAD_PERCENT;
+      escaped = true;
+      i += 2;
+    }
+    decoded++;
+  }
+  head.keyEscaped = escaped;
+  if (decoded === 0 || decoded > MAX_KEY_BYTES) return HttpError.BAD_KEY;
+  return 0;
+}
+
+const HEXVAL = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEXVAL[0x30 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEXVAL[0x41 + i] = 10 + i;
+  HEXVAL[0x61 + i] = 10 + i;
+}
+
+/**
+ * The key as bytes: a view of the target when it has no escapes, else decoded into `scratch`
+ * (1024 bytes). Call only after routeHead accepted the key.
+ */
+export function keyOf(head: RequestHead, scratch: Uint8Array): Uint8Array {
+  const src = head.src;
+  const start = head.keyStart;
+  const end = start + head.keyLen;
+  if (!head.keyEscaped) return src.subarray(start, end);
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const b = src[i]!;
+    if (b === 0x25) {
+      scratch[n++] = (HEXVAL[src[i + 1]!]! << 4) | HEXVAL[src[i + 2]!]!;
+      i += 2;
+    } else {
+      scratch[n++] = b;
+    }
+  }
+  return scratch.subarray(0, n);
+}
+
+/** Longest TTL accepted: ten years (and well inside the store's 32-bit seconds). */
+const MAX_TTL = 10 * 366 * 24 * 3600;
+
+/** The `ttl` parameter of a query string: 0 when absent, -1 when not a positive integer. */
+export function parseTtl(src: Uint8Array, start: number, end: number): number {
+  let ttl = 0;
+  let i = start;
+  while (i < end) {
+    let amp = indexOf(src, i, end, 0x26);
+    if (amp < 0) amp = end;
+    if (
+      amp - i >= 4 &&
+      src[i] === 0x74 &&
+      src[i + 1] === 0x74 &&
+      src[i + 2] === 0x6c &&
+      src[i + 3] === 0x3d
+    ) {
+      let v = 0;
+      if (amp - (i + 4) === 0 || amp - (i + 4) > 10) return -1;
+      for (let j = i + 4; j < amp; j++) {
+        const d = src[j]! - 0x30;
+        if (d < 0 || d > 9) return -1;
+        v = v * 10 + d;
+      }
+      if (v === 0 || v > MAX_TTL) return -1;
+      ttl = v;
+    } else if (amp - i === 3 && src[i] === 0x74 && src[i + 1] === 0x74 && src[i + 2] === 0x6c) {
+      return -1;
+    }
+    i = amp + 1;
+  }
+  return ttl;
+}
+
+const BYTES_EQ = ascii('bytes=');
+
+/**
+ * One `Range: bytes=...` spec into `out` (rangeKind/rangeA/rangeB). Anything else (another unit,
+ * several ranges, malformed numbers, A > B) leaves RangeKind.None: the full value is sent.
+ */
+export function parseRange(src: Uint8Array, start: number, len: number, out: ReadResult): void {
+  const end = start + len;
+  if (len <= BYTES_EQ.length) return;
+  for (let i = 0; i < BYTES_EQ.length; i++) if ((src[start + i]! | 0x20) !== BYTES_EQ[i]) return;
+  let i = start + BYTES_EQ.length;
+  let a = -1;
+  let b = -1;
+  let digits = 0;
+  let v = 0;
+  for (; i < end && src[i] !== 0x2d; i++) {
+    const d = src[i]! - 0x30;
+    if (d < 0 || d > 9 || ++digits > 15) return;
+    v = v * 10 + d;
+  }
+  if (i >= end) return;
+  if (digits > 0) a = v;
+  i++;
+  digits = 0;
+  v = 0;
+  for (; i < end; i++) {
+    const d = src[i]! - 0x30;
+    if (d < 0 || d > 9 || ++digits > 15) return;
+    v = v * 10 + d;
+  }
+  if (digits > 0) b = v;
+  if (a >= 0 && b >= 0) {
+    if (a > b) return;
+    out.rangeKind = RangeKind.FromTo;
+    out.rangeA = a;
+    out.rangeB = b;
+  } else if (a >= 0) {
+    out.rangeKind = RangeKind.From;
+    out.rangeA = a;
+  } else if (b >= 0) {
+    out.rangeKind = RangeKind.Suffix;
+    out.rangeA = b;
+    out.rangeB = b;
+  }
+}
+
+/**
+ * If-None-Match into `out`: `*`, or the 16-hex-digit tags (weak or strong: RFC 9110 §13.1.2 uses
+ * weak comparison) that could equal one of ours. Returns false when the list has more candidate
+ * tags than ReadResult carries; the caller then compares after the read (`inmMatches`).
+ */
+export function parseInm(src: Uint8Array, start: number, len: number, out: ReadResult): boolean {
+  const end = start + len;
+  let i = start;
+  let count = 0;
+  while (i < end) {
+    const b = src[i]!;
+    if (b === 0x20 || b === 0x09 || b === 0x2c) {
+      i++;
+      continue;
+    }
+    if (b === 0x2a) {
+      out.inmAny = true;
+      return true;
+    }
+    if (b === 0x57 && src[i + 1] === 0x2f) i += 2;
+    if (src[i] !== 0x22) return true;
+    const close = indexOf(src, i + 1, end, 0x22);
+    if (close < 0) return true;
+    if (close - i - 1 === 16) {
+      const hi = hex32(src, i + 1);
+      const lo = hex32(src, i + 9);
+      if (hi >= 0 && lo >= 0) {
+        if (count === MAX_INM_TAGS) return false;
+        out.inmTags[count * 2] = hi;
+        out.inmTags[count * 2 + 1] = lo;
+        out.inmCount = ++count;
+      }
+    }
+    i = close + 1;
+  }
+  return true;
+}
+
+/** Whether a long If-None-Match list holds the tag hi:lo. */
+export function inmMatches(src: Uint8Array, start: number, len: number, hi: number, lo: number): boolean {
+  const end = start + len;
+  for (let i = start; i + 17 < end + 1; i++) {
+    if (src[i] === 0x22 && src[i + 17] === 0x22 && hex32(src, i + 1) === hi && hex32(src, i + 9) === lo)
+      return true;
+  }
+  return false;
+}
+
+function hex32(src: Uint8Array, at: number): number {
+  let v = 0;
+  for (let i = 0; i < 8; i++) {
+    const d = HEXVAL[src[at + i]!]!;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}

@@ -1,0 +1,390 @@
+import { HttpError } from '../http/errors.js';
+import { Errno, TYPE_REQUEST, instantiate, type LlhttpExports } from './llhttp.js';
+import {
+  FIELD_CONTENT_LENGTH,
+  FIELD_CONTENT_TYPE,
+  FIELD_EXPECT,
+  FIELD_HOST,
+  FIELD_IF_NONE_MATCH,
+  FIELD_RANGE,
+  FIELD_TRANSFER_ENCODING,
+  RequestHead,
+  TOKEN_CHUNKED,
+  classifyField,
+  equalsToken,
+} from './request.js';
+
+/** Request target limit (414 beyond it). */
+export const MAX_TARGET_BYTES = 8 * 1024;
+/** Header section limit, request line included (431 beyond it). */
+export const MAX_HEAD_BYTES = 16 * 1024;
+
+/** What the parser asks of its connection. Called synchronously from `feed`. */
+export interface ParserHandler {
+  /**
+   * The head passed the protocol checks. Route it and decide about the body: return 0 to go on
+   * (the body, if any, is read), or an HttpError code to answer now and close without reading it.
+   */
+  onHead(head: RequestHead): number;
+  /** A whole request. Return Next to go on, Stop to stop reading (close), Yield to stop for now. */
+  onRequest(head: RequestHead): number;
+  /** Malformed or refused: answer `code` and close. */
+  onError(code: number, head: RequestHead): void;
+}
+
+export const Next = 0;
+export const Stop = 1;
+/** Output is over its budget: keep the unparsed rest (`HttpParser.pending`) for after the drain. */
+export const Yield = 2;
+
+/**
+ * One llhttp wasm instance per thread, shared by all the thread's connections. llhttp_execute
+ * runs synchronously, so the callbacks find the connection in `cur` (set in try/finally) and the
+ * bytes being parsed in `src`, a copy of which sits in the input region of wasm memory.
+ */
+export class ParserEngine {
+  readonly exp: LlhttpExports;
+  private mem: Uint8Array;
+  private inputPtr = 0;
+  private inputCap = 0;
+  private cur: HttpParser | null = null;
+  private src: Uint8Array = new Uint8Array(0);
+  /** HttpError code chosen by a callback that returned -1. */
+  private error = 0;
+
+  constructor(readonly maxBodyBytes: number) {
+    this.exp = instantiate({
+      wasm_on_message_begin: () => this.onMessageBegin(),
+      wasm_on_url: (_p, at, len) => this.onUrl(at, len),
+      wasm_on_status: () => 0,
+      wasm_on_header_field: (_p, at, len) => this.onHeaderField(at, len),
+      wasm_on_header_value: (_p, at, len) => this.onHeaderValue(at, len),
+      wasm_on_headers_complete: (p) => this.onHeadersComplete(p),
+      wasm_on_body: (_p, at, len) => this.onBody(at, len),
+      wasm_on_message_complete: (p) => this.onMessageComplete(p),
+    });
+    this.mem = new Uint8Array(this.exp.memory.buffer);
+    this.reserve(64 * 1024);
+  }
+
+  private reserve(n: number): void {
+    if (n <= this.inputCap) return;
+    if (this.inputPtr !== 0) this.exp.free(this.inputPtr);
+    const cap = Math.max(n, this.inputCap * 2);
+    this.inputPtr = this.exp.malloc(cap);
+    if (this.inputPtr === 0) throw new Error('llhttp wasm: out of memory');
+    this.inputCap = cap;
+    // malloc may have grown the memory, which detaches the old view.
+    this.mem = new Uint8Array(this.exp.memory.buffer);
+  }
+
+  alloc(): number {
+    const ptr = this.exp.llhttp_alloc(TYPE_REQUEST);
+    if (this.mem.byteLength === 0) this.mem = new Uint8Array(this.exp.memory.buffer);
+    return ptr;
+  }
+
+  /** Parses `src` for `parser`, calling its handler for each request. */
+  run(parser: HttpParser, src: Uint8Array): void {
+    const exp = this.exp;
+    const len = src.length;
+    this.reserve(len);
+    if (this.mem.byteLength === 0) this.mem = new Uint8Array(exp.memory.buffer);
+    this.mem.set(src, this.inputPtr);
+    const base = this.inputPtr;
+    const ptr = parser.ptr;
+    const head = parser.head;
+    const handler = parser.handler;
+    this.cur = parser;
+    this.src = src;
+    this.error = 0;
+    head.msgStart = 0;
+    let off = 0;
+    try {
+      for (;;) {
+        const ret = exp.llhttp_execute(ptr, base + off, len - off);
+        if (ret === Errno.OK) {
+          if (head.inHead) this.partialHead(parser, src, len);
+          return;
+        }
+        if (ret === Errno.PAUSED) {
+          // Paused by onMessageComplete: one whole request ends at the pause position.
+          const end = exp.llhttp_get_error_pos(ptr) - base;
+          parser.headSince = 0;
+          head.inBody = false;
+          const next = handler.onRequest(head);
+          head.release();
+          exp.llhttp_resume(ptr);
+          if (next === Stop) return;
+          if (end >= len) return;
+          if (next === Yield) {
+            parser.pending = src.subarray(end);
+            return;
+          }
+          off = end;
+          head.msgStart = end;
+          continue;
+        }
+        if (ret === Errno.PAUSED_UPGRADE || ret === Errno.PAUSED_H2_UPGRADE) {
+          // Upgrade is not offered; llhttp will not parse HTTP/1.1 after it, so the answer
+          // already written is the last one.
+          handler.onError(HttpError.NONE, head);
+          return;
+        }
+        handler.onError(this.error !== 0 ? this.error : this.parseError(ret, ptr, src, head), head);
+        return;
+      }
+    } finally {
+      this.cur = null;
+      this.src = EMPTY;
+    }
+  }
+
+  /** Names what llhttp refused, looking at the byte it stopped on where the errno is too coarse. */
+  private parseError(errno: number, ptr: number, src: Uint8Array, head: RequestHead): number {
+    const pos = this.exp.llhttp_get_error_pos(ptr) - this.inputPtr;
+    if (pos >= 0 && pos < src.length && src[pos] === 0x0a && (pos === 0 || src[pos - 1] !== 0x0d)) {
+      return HttpError.BARE_LF;
+    }
+    if (errno === Errno.INVALID_TRANSFER_ENCODING && head.clCount !== 0) {
+      return HttpError.CONTENT_LENGTH_CONFLICT;
+    }
+    if (errno === Errno.UNEXPECTED_CONTENT_LENGTH || errno === Errno.INVALID_CONTENT_LENGTH) {
+      if (head.teCount !== 0) return HttpError.CONTENT_LENGTH_CONFLICT;
+      if (head.clCount > 1) return HttpError.DUPLICATE_CONTENT_LENGTH;
+    }
+    return errorForErrno(errno);
+  }
+
+  /**
+   * The data ended inside a request head. llhttp would resume mid-head, but then header spans
+   * would straddle two buffers; instead the head's bytes are kept and parsed again, whole, with
+   * the next chunk (bounded by MAX_HEAD_BYTES, and skipped until a chunk brings a LF).
+   */
+  private partialHead(parser: HttpParser, src: Uint8Array, len: number): void {
+    const head = parser.head;
+    head.inHead = false;
+    this.exp.llhttp_reset(parser.ptr);
+    if (len - head.msgStart > MAX_HEAD_BYTES) {
+      parser.handler.onError(HttpError.HEADERS_TOO_LARGE, head);
+      return;
+    }
+    parser.carry = src.subarray(head.msgStart);
+    if (parser.headSince === 0) parser.headSince = Date.now();
+  }
+
+  private onMessageBegin(): number {
+    const head = this.cur!.head;
+    head.begin();
+    head.src = this.src;
+    return 0;
+  }
+
+  private onUrl(at: number, len: number): number {
+    const head = this.cur!.head;
+    if (head.urlLen === 0) head.urlStart = at - this.inputPtr;
+    head.urlLen += len;
+    if (head.urlLen > MAX_TARGET_BYTES) return this.fail(HttpError.URI_TOO_LONG);
+    return 0;
+  }
+
+  private onHeaderField(at: number, len: number): number {
+    const head = this.cur!.head;
+    const start = at - this.inputPtr;
+    if (start + len - head.msgStart > MAX_HEAD_BYTES) return this.fail(HttpError.HEADERS_TOO_LARGE);
+    const field = classifyField(this.src, start, len);
+    head.pendingField = field;
+    switch (field) {
+      case FIELD_HOST:
+        head.hostCount++;
+        break;
+      case FIELD_CONTENT_LENGTH:
+        head.clCount++;
+        break;
+      case FIELD_TRANSFER_ENCODING:
+        head.teCount++;
+        break;
+      case FIELD_CONTENT_TYPE:
+        head.ctCount++;
+        break;
+      case FIELD_IF_NONE_MATCH:
+        head.inmCount++;
+        break;
+      case FIELD_RANGE:
+        head.rangeCount++;
+        break;
+    }
+    return 0;
+  }
+
+  private onHeaderValue(at: number, len: number): number {
+    const head = this.cur!.head;
+    const start = at - this.inputPtr;
+    if (start + len - head.msgStart > MAX_HEAD_BYTES) return this.fail(HttpError.HEADERS_TOO_LARGE);
+    const src = this.src;
+    // llhttp skips leading whitespace; trailing OWS is not part of the value.
+    while (len > 0 && (src[start + len - 1] === 0x20 || src[start + len - 1] === 0x09)) len--;
+    switch (head.pendingField) {
+      case FIELD_CONTENT_LENGTH: {
+        let n = 0;
+        for (let i = 0; i < len; i++) n = n * 10 + (src[start + i]! - 0x30);
+        head.contentLength = n;
+        break;
+      }
+      case FIELD_TRANSFER_ENCODING:
+        head.teStart = start;
+        head.teLen = len;
+        break;
+      case FIELD_CONTENT_TYPE:
+        head.ctStart = start;
+        head.ctLen = len;
+        break;
+      case FIELD_EXPECT:
+        head.expectStart = start;
+        head.expectLen = len;
+        break;
+      case FIELD_IF_NONE_MATCH:
+        if (head.inmCount === 1) {
+          head.inmStart = start;
+          head.inmLen = len;
+        }
+        break;
+      case FIELD_RANGE:
+        head.rangeStart = start;
+        head.rangeLen = len;
+        break;
+    }
+    return 0;
+  }
+
+  private onHeadersComplete(p: number): number {
+    const parser = this.cur!;
+    const head = parser.head;
+    const exp = this.exp;
+    head.inHead = false;
+    head.method = exp.llhttp_get_method(p);
+    head.major = exp.llhttp_get_http_major(p);
+    head.minor = exp.llhttp_get_http_minor(p);
+    const code = checkHead(head);
+    if (code !== 0) return this.fail(code);
+    head.chunked = head.teCount !== 0;
+    head.inBody = true;
+    const refusal = parser.handler.onHead(head);
+    if (refusal !== 0) return this.fail(refusal);
+    return 0;
+  }
+
+  private onBody(at: number, len: number): number {
+    const head = this.cur!.head;
+    head.bodyLength += len;
+    if (head.discardBody) return 0;
+    if (head.bodyLength > this.maxBodyBytes) return this.fail(HttpError.PAYLOAD_TOO_LARGE);
+    const start = at - this.inputPtr;
+    head.body.push(this.src.subarray(start, start + len));
+    return 0;
+  }
+
+  private onMessageComplete(p: number): number {
+    this.cur!.head.keepAlive = this.exp.llhttp_should_keep_alive(p) === 1;
+    return Errno.PAUSED;
+  }
+
+  private fail(code: number): number {
+    this.error = code;
+    return -1;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** What llhttp lets through and this server refuses (SPEC errors table). */
+export function checkHead(head: RequestHead): number {
+  if (head.major !== 1 || head.minor > 1) return HttpError.VERSION;
+  if (head.hostCount > 1) return HttpError.DUPLICATE_HOST;
+  if (head.hostCount === 0 && head.minor === 1) return HttpError.MISSING_HOST;
+  if (head.clCount > 1) return HttpError.DUPLICATE_CONTENT_LENGTH;
+  if (head.teCount !== 0) {
+    if (head.clCount !== 0) return HttpError.CONTENT_LENGTH_CONFLICT;
+    if (head.teCount > 1 || !equalsToken(head.src, head.teStart, head.teLen, TOKEN_CHUNKED)) {
+      return HttpError.UNSUPPORTED_TE;
+    }
+  }
+  return 0;
+}
+
+export function errorForErrno(errno: number): number {
+  switch (errno) {
+    case Errno.INVALID_VERSION:
+      return HttpError.VERSION;
+    case Errno.INVALID_TRANSFER_ENCODING:
+      return HttpError.UNSUPPORTED_TE;
+    case Errno.UNEXPECTED_CONTENT_LENGTH:
+      return HttpError.CONTENT_LENGTH_CONFLICT;
+    case Errno.INVALID_CONTENT_LENGTH:
+      return HttpError.INVALID_CONTENT_LENGTH;
+    case Errno.INVALID_CHUNK_SIZE:
+      return HttpError.BAD_CHUNK;
+    case Errno.INVALID_HEADER_TOKEN:
+      return HttpError.INVALID_HEADER;
+    case Errno.CR_EXPECTED:
+      return HttpError.BARE_LF;
+    default:
+      return HttpError.MALFORMED;
+  }
+}
+
+/** One per connection: its llhttp_t, its request record and the bytes carried between chunks. */
+export class HttpParser {
+  readonly head = new RequestHead();
+  readonly ptr: number;
+  /** Start of an incomplete head, parsed again with the next chunk. */
+  carry: Uint8Array | null = null;
+  /** Unparsed input left by a Yield, fed again once the output drained. */
+  pending: Uint8Array | null = null;
+  /** Date.now() when the current incomplete head began; 0 when none (header timeout). */
+  headSince = 0;
+
+  constructor(
+    private readonly engine: ParserEngine,
+    readonly handler: ParserHandler,
+  ) {
+    this.ptr = engine.alloc();
+  }
+
+  /** Parses one socket chunk (kept by reference: body views point into it). */
+  feed(chunk: Uint8Array): void {
+    let src = chunk;
+    const carry = this.carry;
+    if (carry !== null) {
+      src = Buffer.concat([carry, chunk]);
+      this.carry = null;
+      // A head cannot end before a LF: keep collecting without parsing the same bytes again.
+      if (src.length <= MAX_TARGET_BYTES && chunk.indexOf(0x0a) === -1) {
+        this.carry = src;
+        return;
+      }
+    }
+    this.engine.run(this, src);
+  }
+
+  /** Parses what a Yield left; returns false when nothing was pending. */
+  resumePending(): boolean {
+    const p = this.pending;
+    if (p === null) return false;
+    this.pending = null;
+    this.engine.run(this, p);
+    return true;
+  }
+
+  /** True while a request has begun and is not yet answered (for shutdown). */
+  get busy(): boolean {
+    return this.carry !== null || this.pending !== null || this.head.inBody;
+  }
+
+  destroy(): void {
+    this.engine.exp.llhttp_free(this.ptr);
+    this.carry = null;
+    this.pending = null;
+    this.head.release();
+  }
+}

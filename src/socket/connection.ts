@@ -1,0 +1,174 @@
+import type { Socket } from 'node:net';
+import { HttpParser, Next, Stop, Yield, type ParserEngine, type ParserHandler } from '../parser/parser.js';
+import { Method } from '../parser/llhttp.js';
+import type { RequestHead } from '../parser/request.js';
+import { Conn } from '../http/canned.js';
+import { HttpError } from '../http/errors.js';
+import { C_BYTES_IN, C_BYTES_OUT, C_PARSE_ERRORS, C_WRITES, Route } from '../http/metrics.js';
+import { BATCH_BUDGET, type Responder } from '../http/responder.js';
+
+/** Pending output past which the connection stops reading until the socket drains. */
+export const HIGH_WATER = 256 * 1024;
+/** How long a closing connection keeps draining input so its last answer is not lost to a RST. */
+const LINGER_MS = 2000;
+
+/** What a connection needs from its thread's server. */
+export interface ConnectionHost {
+  readonly engine: ParserEngine;
+  readonly responder: Responder;
+  /** Shutdown began (requests that start now get 503 + close). */
+  readonly closing: boolean;
+  released(conn: Connection): void;
+}
+
+/**
+ * One client connection: read -> parse -> answer every complete request into the thread's
+ * output batch -> one flush per data event. Handlers are bound once per connection, not per
+ * request.
+ */
+export class Connection implements ParserHandler {
+  readonly parser: HttpParser;
+  /** Date.now() of the last byte read (idle timeout). */
+  lastActive = Date.now();
+  /** No more requests are read: the answer that ends the connection was written. */
+  ended = false;
+  /** Reading is paused until 'drain'. */
+  private drainWait = false;
+  /** A request was in flight when shutdown began; it is answered, then the connection closes. */
+  inFlightAtShutdown = false;
+  /** Holds a --concurrency-limit slot. */
+  serving = false;
+  private finSent = false;
+  private lingerTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly host: ConnectionHost,
+  ) {
+    this.parser = new HttpParser(host.engine, this);
+    socket.on('data', this.onData);
+    socket.on('drain', this.onDrain);
+    socket.on('error', this.onSocketError);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+  }
+
+  /** Starts reading (the socket was accepted paused). */
+  start(): void {
+    this.lastActive = Date.now();
+    this.socket.resume();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.ended) return;
+    const responder = this.host.responder;
+    responder.metrics.add(C_BYTES_IN, chunk.length);
+    this.lastActive = Date.now();
+    this.parser.feed(chunk);
+    this.flush();
+  };
+
+  private readonly onDrain = (): void => {
+    if (!this.drainWait || this.ended) return;
+    this.drainWait = false;
+    if (this.parser.resumePending()) this.flush();
+    if (!this.drainWait && !this.ended) this.socket.resume();
+  };
+
+  private readonly onSocketError = (): void => {
+    // ECONNRESET and friends: nothing to answer; 'close' follows.
+  };
+
+  private readonly onEnd = (): void => {
+    if (this.ended) this.socket.destroy();
+  };
+
+  private readonly onClose = (): void => {
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.parser.destroy();
+    this.host.released(this);
+  };
+
+  /** Hands the batch to the socket; pauses reading while too much output is pending. */
+  flush(): void {
+    const responder = this.host.responder;
+    const bytes = responder.out.flush(this.socket);
+    if (bytes !== 0) {
+      responder.metrics.add(C_WRITES, 1);
+      responder.metrics.add(C_BYTES_OUT, bytes);
+    }
+    if (this.ended) {
+      if (!this.finSent) {
+        this.finSent = true;
+        this.socket.end();
+      }
+      return;
+    }
+    if (this.socket.writableLength > HIGH_WATER || this.parser.pending !== null) {
+      this.drainWait = true;
+      this.socket.pause();
+      if (this.socket.writableLength === 0) queueMicrotask(this.onDrain);
+    }
+  }
+
+  onHead(head: RequestHead): number {
+    return this.host.responder.onHead(head);
+  }
+
+  onRequest(head: RequestHead): number {
+    const responder = this.host.responder;
+    if (this.host.closing) {
+      if (!this.inFlightAtShutdown) {
+        responder.error(HttpError.SHUTTING_DOWN, Conn.Close, head.method !== Method.HEAD, head.route);
+        this.end();
+        return Stop;
+      }
+      this.inFlightAtShutdown = false;
+      responder.answer(head, Conn.Close);
+      this.end();
+      return Stop;
+    }
+    if (!head.keepAlive) {
+      responder.answer(head, Conn.Close);
+      this.end();
+      return Stop;
+    }
+    responder.answer(head, head.minor === 0 ? Conn.KeepAlive10 : Conn.Keep);
+    return responder.out.batchBytes > BATCH_BUDGET ? Yield : Next;
+  }
+
+  onError(code: number, head: RequestHead): void {
+    if (code !== HttpError.NONE) {
+      const responder = this.host.responder;
+      responder.metrics.add(C_PARSE_ERRORS, 1);
+      responder.error(code, Conn.Close, head.inHead || head.method !== Method.HEAD, Route.Other);
+    }
+    this.end();
+  }
+
+  /** Answers `code` and closes, outside a data event (timeouts, shutdown, over the limit). */
+  refuse(code: number): void {
+    if (this.ended) return;
+    this.host.responder.error(code, Conn.Close, true, Route.Other);
+    this.end();
+    this.flush();
+  }
+
+  /**
+   * Stops reading requests: the answers written so far go out, then FIN (sent by the flush that
+   * follows in the same turn). Input is drained
+   * (not read as requests) for a moment so the client gets the answer rather than a reset.
+   */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.drainWait = false;
+    this.socket.resume();
+    this.lingerTimer = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    this.lingerTimer.unref();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,151 @@
+import {
+  RangeKind,
+  ReadStatus,
+  SetOutcome,
+  type KvStore,
+  type ReadResult,
+  type StoreStats,
+} from '../../dist/store/api.js';
+
+interface Entry {
+  value: Buffer;
+  type: Buffer;
+  expires: number;
+  hi: number;
+  lo: number;
+}
+
+/** Test-only KvStore over a Map, following the range and If-None-Match rules of src/store/api.ts. */
+export class FakeStore implements KvStore {
+  private readonly map = new Map<string, Entry>();
+  readonly counts = { hits: 0, misses: 0, sets: 0, deletes: 0 };
+  constructor(
+    readonly maxValueSize = 16 * 1024 * 1024,
+    /** Values above this get SetOutcome.TooLarge (507). */
+    readonly capacity = 64 * 1024 * 1024,
+  ) {}
+
+  private live(key: Uint8Array): Entry | undefined {
+    const k = Buffer.from(key).toString('latin1');
+    const e = this.map.get(k);
+    if (e && e.expires !== 0 && e.expires <= Date.now()) {
+      this.map.delete(k);
+      return undefined;
+    }
+    return e;
+  }
+
+  set(
+    key: Uint8Array,
+    value: Uint8Array | readonly Uint8Array[],
+    contentType: Uint8Array,
+    ttl: number,
+  ): SetOutcome {
+    if (key.length === 0 || key.length > 1024) throw new RangeError('key');
+    const v = Buffer.concat(value instanceof Uint8Array ? [value] : (value as Uint8Array[]));
+    if (v.length > this.maxValueSize) throw new RangeError('value');
+    if (v.length > this.capacity) return SetOutcome.TooLarge;
+    const existed = this.live(key) !== undefined;
+    const [hi, lo] = hash(v);
+    this.map.set(Buffer.from(key).toString('latin1'), {
+      value: v,
+      type: Buffer.from(contentType),
+      expires: ttl > 0 ? Date.now() + ttl * 1000 : 0,
+      hi,
+      lo,
+    });
+    this.counts.sets++;
+    return existed ? SetOutcome.Replaced : SetOutcome.Created;
+  }
+
+  get(key: Uint8Array, out: ReadResult): ReadStatus {
+    const e = this.live(key);
+    out.body = new Uint8Array(0);
+    if (!e) {
+      this.counts.misses++;
+      out.status = ReadStatus.Miss;
+      return out.status;
+    }
+    this.counts.hits++;
+    out.totalLength = e.value.length;
+    out.contentType.set(e.type);
+    out.contentTypeLength = e.type.length;
+    out.etagHi = e.hi;
+    out.etagLo = e.lo;
+    let match = out.inmAny;
+    for (let i = 0; i < out.inmCount && !match; i++) {
+      match = out.inmTags[i * 2] === e.hi && out.inmTags[i * 2 + 1] === e.lo;
+    }
+    if (match) return (out.status = ReadStatus.NotModified);
+    const len = e.value.length;
+    let start = 0;
+    let n = len;
+    let status: ReadStatus = ReadStatus.Hit;
+    if (out.rangeKind !== RangeKind.None) {
+      status = ReadStatus.Partial;
+      if (out.rangeKind === RangeKind.Suffix) {
+        if (out.rangeA === 0 || len === 0) return (out.status = ReadStatus.RangeNotSatisfiable);
+        n = Math.min(out.rangeA, len);
+        start = len - n;
+      } else {
+        if (out.rangeA >= len) return (out.status = ReadStatus.RangeNotSatisfiable);
+        start = out.rangeA;
+        const last = out.rangeKind === RangeKind.FromTo ? Math.min(out.rangeB, len - 1) : len - 1;
+        n = last - start + 1;
+      }
+    }
+    out.bodyStart = start;
+    out.bodyLength = n;
+    out.status = status;
+    if (!out.wantBody) return status;
+    const src = e.value.subarray(start, start + n);
+    if (out.target && out.target.length - out.targetOffset >= n) {
+      out.target.set(src, out.targetOffset);
+      out.body = out.target.subarray(out.targetOffset, out.targetOffset + n);
+    } else {
+      out.body = Buffer.from(src);
+    }
+    return status;
+  }
+
+  delete(key: Uint8Array): boolean {
+    const e = this.live(key);
+    if (!e) return false;
+    this.map.delete(Buffer.from(key).toString('latin1'));
+    this.counts.deletes++;
+    return true;
+  }
+
+  stats(): StoreStats {
+    let bytes = 0;
+    for (const e of this.map.values()) bytes += e.value.length;
+    return {
+      entries: this.map.size,
+      bytesUsed: bytes,
+      payloadBytes: bytes,
+      memoryBudget: this.capacity,
+      hits: this.counts.hits,
+      misses: this.counts.misses,
+      sets: this.counts.sets,
+      deletes: this.counts.deletes,
+      evictions: 0,
+      expirations: 0,
+    };
+  }
+
+  /** Raw access for assertions. */
+  peek(key: string): Buffer | undefined {
+    return this.map.get(key)?.value;
+  }
+}
+
+/** Two 32-bit FNV-1a passes with different offsets: a stable 64-bit tag for tests. */
+function hash(v: Uint8Array): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < v.length; i++) {
+    a = Math.imul(a ^ v[i]!, 0x01000193) >>> 0;
+    b = Math.imul(b ^ v[i]!, 0x01000193) >>> 0;
+  }
+  return [a >>> 0, b >>> 0];
+}
