@@ -146,6 +146,11 @@ export class ParserEngine {
     if (pos >= 0 && pos < src.length && src[pos] === 0x0a && (pos === 0 || src[pos - 1] !== 0x0d)) {
       return HttpError.BARE_LF;
     }
+    if (errno === Errno.INVALID_VERSION) {
+      // llhttp reports a request line ending in a bare LF as a bad version.
+      const lf = src.indexOf(0x0a, head.msgStart);
+      if (lf > 0 && src[lf - 1] !== 0x0d) return HttpError.BARE_LF;
+    }
     if (errno === Errno.INVALID_TRANSFER_ENCODING && head.clCount !== 0) {
       return HttpError.CONTENT_LENGTH_CONFLICT;
     }

@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RequestHead } from '../../dist/parser/request.js';
+import { Method } from '../../dist/parser/llhttp.js';
+import { HttpError } from '../../dist/http/errors.js';
+import { Route } from '../../dist/http/metrics.js';
+import { inmMatches, keyOf, parseInm, parseRange, parseTtl, routeHead } from '../../dist/http/routes.js';
+import { RangeKind, ReadResult } from '../../dist/store/api.js';
+
+function head(method: number, target: string, ct = ''): RequestHead {
+  const h = new RequestHead();
+  h.begin();
+  const src = Buffer.from(target + '|' + ct, 'latin1');
+  h.src = src;
+  h.method = method;
+  h.urlStart = 0;
+  h.urlLen = Buffer.byteLength(target, 'latin1');
+  h.ctStart = h.urlLen + 1;
+  h.ctLen = ct.length;
+  return h;
+}
+
+const scratch = new Uint8Array(1024);
+
+test('routes by path and method', () => {
+  const cases: [number, string, number, number][] = [
+    [Method.GET, '/', Route.Root, 0],
+    [Method.HEAD, '/?x=1', Route.Root, 0],
+    [Method.POST, '/', Route.Root, HttpError.METHOD_GET_HEAD],
+    [Method.GET, '/get/k', Route.Get, 0],
+    [Method.HEAD, '/get/k', Route.Get, 0],
+    [Method.DELETE, '/get/k', Route.Get, HttpError.METHOD_GET_HEAD],
+    [Method.POST, '/store/k', Route.Store, 0],
+    [Method.PUT, '/store/k?ttl=10', Route.Store, 0],
+    [Method.DELETE, '/store/k', Route.Store, 0],
+    [Method.GET, '/store/k', Route.Store, HttpError.METHOD_STORE],
+    [Method.GET, '/healthz', Route.Healthz, 0],
+    [Method.GET, '/metrics', Route.Metrics, 0],
+    [Method.PUT, '/metrics', Route.Metrics, HttpError.METHOD_GET_HEAD],
+    [Method.GET, '/nope', Route.Other, HttpError.NOT_FOUND],
+    [Method.GET, '/healthzz', Route.Other, HttpError.NOT_FOUND],
+    [Method.GET, '/store', Route.Other, HttpError.NOT_FOUND],
+    [Method.GET, '/get/', Route.Get, HttpError.BAD_KEY],
+    [Method.POST, '/store/', Route.Store, HttpError.BAD_KEY],
+    [Method.GET, '/get/%zz', Route.Get, HttpError.BAD_PERCENT],
+    [Method.GET, '/get/a%2', Route.Get, HttpError.BAD_PERCENT],
+    [Method.GET, '/get/' + 'k'.repeat(1024), Route.Get, 0],
+    [Method.GET, '/get/' + 'k'.repeat(1025), Route.Get, HttpError.BAD_KEY],
+    [Method.GET, '/get/' + '%41'.repeat(1024), Route.Get, 0],
+    [Method.GET, '/get/' + '%41'.repeat(1025), Route.Get, HttpError.BAD_KEY],
+    [Method.POST, '/store/k?ttl=0', Route.Store, HttpError.BAD_TTL],
+    [Method.POST, '/store/k?ttl=-1', Route.Store, HttpError.BAD_TTL],
+    [Method.POST, '/store/k?ttl=1.5', Route.Store, HttpError.BAD_TTL],
+    [Method.POST, '/store/k?ttl=', Route.Store, HttpError.BAD_TTL],
+    [Method.POST, '/store/k?ttl', Route.Store, HttpError.BAD_TTL],
+    [Method.POST, '/store/k?a=b&ttl=5', Route.Store, 0],
+    [Method.GET, 'http://example.com/get/k', Route.Get, 0],
+    [Method.GET, 'http://example.com', Route.Root, 0],
+  ];
+  for (const [m, target, route, code] of cases) {
+    const h = head(m, target);
+    assert.equal(routeHead(h), code, target);
+    assert.equal(h.route, route, target);
+  }
+});
+
+test('Content-Type over 255 bytes is refused on store', () => {
+  assert.equal(routeHead(head(Method.POST, '/store/k', 'a'.repeat(255))), 0);
+  assert.equal(routeHead(head(Method.POST, '/store/k', 'a'.repeat(256))), HttpError.CONTENT_TYPE_TOO_LONG);
+});
+
+test('keys are percent-decoded bytes, may hold /, and stop at ?', () => {
+  const cases: [string, number[]][] = [
+    ['/get/videos/42/chunk-0007', [...Buffer.from('videos/42/chunk-0007')]],
+    ['/get/%FF', [0xff]],
+    ['/get/a%2fb?x', [...Buffer.from('a/b')]],
+    ['/get/a+b', [...Buffer.from('a+b')]],
+    ['/get/%00', [0]],
+  ];
+  for (const [target, bytes] of cases) {
+    const h = head(Method.GET, target);
+    assert.equal(routeHead(h), 0);
+    assert.deepEqual([...keyOf(h, scratch)], bytes, target);
+  }
+});
+
+test('ttl parameter', () => {
+  const t = (s: string) => parseTtl(Buffer.from(s), 0, s.length);
+  assert.equal(t(''), 0);
+  assert.equal(t('x=1'), 0);
+  assert.equal(t('ttl=60'), 60);
+  assert.equal(t('ttl=1&ttl=2'), 2);
+  assert.equal(t('ttl=abc'), -1);
+  assert.equal(t('ttl=99999999999'), -1);
+});
+
+test('Range forms', () => {
+  const r = (s: string) => {
+    const out = new ReadResult();
+    parseRange(Buffer.from(s), 0, s.length, out);
+    return [out.rangeKind, out.rangeA, out.rangeB];
+  };
+  assert.deepEqual(r('bytes=0-9'), [RangeKind.FromTo, 0, 9]);
+  assert.deepEqual(r('bytes=5-'), [RangeKind.From, 5, 0]);
+  assert.deepEqual(r('bytes=-3'), [RangeKind.Suffix, 3, 3]);
+  assert.deepEqual(r('BYTES=1-2'), [RangeKind.FromTo, 1, 2]);
+  for (const bad of [
+    'bytes=0-1,3-4',
+    'bytes=5-2',
+    'bytes=-',
+    'items=0-1',
+    'bytes=a-1',
+    'bytes=1',
+    'bytes= 1-2',
+  ]) {
+    assert.equal(r(bad)[0], RangeKind.None, bad);
+  }
+});
+
+test('If-None-Match lists, weak tags and *', () => {
+  const p = (s: string) => {
+    const out = new ReadResult();
+    const fits = parseInm(Buffer.from(s), 0, s.length, out);
+    return { fits, any: out.inmAny, tags: [...out.inmTags.subarray(0, out.inmCount * 2)] };
+  };
+  assert.deepEqual(p('*'), { fits: true, any: true, tags: [] });
+  assert.deepEqual(p('"0123456789abcdef"'), { fits: true, any: false, tags: [0x01234567, 0x89abcdef] });
+  assert.deepEqual(p('"x", W/"ffffffff00000001"'), { fits: true, any: false, tags: [0xffffffff, 1] });
+  const many = Array.from({ length: 10 }, (_, i) => `"${i.toString(16).padStart(16, '0')}"`).join(', ');
+  assert.equal(p(many).fits, false);
+  assert.ok(inmMatches(Buffer.from(many), 0, many.length, 0, 9));
+  assert.ok(!inmMatches(Buffer.from(many), 0, many.length, 0, 11));
+});
