@@ -7,7 +7,26 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PEERS = path.join(ROOT, 'bench/peers');
-const BUN = path.join(PEERS, 'node_modules/bun/bin/bun.exe');
+// The `bun` package's postinstall puts the binary in bun/bin/bun.exe; where install scripts are
+// disabled, the platform package's own copy is used instead.
+const BUN_CANDIDATES = [
+  'node_modules/bun/bin/bun.exe',
+  `node_modules/@oven/bun-${process.platform}-${process.arch === 'arm64' ? 'aarch64' : process.arch}/bin/bun`,
+  `node_modules/@oven/bun-${process.platform}-${process.arch === 'arm64' ? 'aarch64' : process.arch}-baseline/bin/bun`,
+].map((p) => path.join(PEERS, p));
+let bunPath = null;
+
+function findBun() {
+  if (bunPath !== null) return bunPath;
+  const tried = [];
+  for (const p of BUN_CANDIDATES) {
+    if (!existsSync(p)) continue;
+    const r = spawnSync(p, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+    if (r.status === 0) return (bunPath = p);
+    tried.push(`${path.relative(ROOT, p)}: ${r.error?.message ?? r.stderr.trim().split('\n')[0]}`);
+  }
+  throw new Error(tried.length ? `no bun binary runs here (${tried.join('; ')})` : 'no bun binary installed');
+}
 
 export const SERVER_NAMES = ['stripecache', 'node-http', 'fastify', 'uws', 'bun'];
 export const SERVER_LABELS = {
@@ -40,14 +59,17 @@ export function unavailableReason(name) {
   if (!existsSync(path.join(PEERS, 'node_modules')))
     return 'bench/peers/node_modules missing (npm ci failed?)';
   if (name === 'bun') {
-    const r = spawnSync(BUN, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-    if (r.status !== 0) return `the bun binary does not run here: ${r.error?.message ?? r.stderr.trim()}`;
+    try {
+      findBun();
+    } catch (e) {
+      return e.message;
+    }
   }
   return null;
 }
 
 export function serverVersion(name) {
-  if (name === 'bun') return spawnSync(BUN, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? null;
+  if (name === 'bun') return spawnSync(findBun(), ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? null;
   return null;
 }
 
@@ -67,9 +89,9 @@ function command(name, { threads, args }) {
         ],
       ];
     case 'bun':
-      return [BUN, [path.join(PEERS, 'bun.mjs'), ...common]];
+      return [findBun(), [path.join(PEERS, 'bun.mjs'), ...common]];
     default:
-      return [process.execPath, [path.join(PEERS, `${name}.mjs`), ...common]];
+      return [process.execPath, [...(args.nodeFlags ?? []), path.join(PEERS, `${name}.mjs`), ...common]];
   }
 }
 

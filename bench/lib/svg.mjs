@@ -29,7 +29,7 @@ export function barPanels({ title, subtitle = '', unit, groups, labels, columns 
   const rows = Math.max(1, ...groups.map((g) => g.bars.length));
   const panelH = 34 + rows * rowH + 10;
   const top = 56;
-  const width = columns * panelW + 20;
+  const width = Math.max(columns * panelW + 20, Math.ceil(subtitle.length * 6.2) + 20);
   const height = top + Math.ceil(groups.length / columns) * panelH + 10;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`,
@@ -94,7 +94,10 @@ export function heatMaps({ title, subtitle = '', unit, panels }) {
   const cellW = 78;
   const cellH = 22;
   const top = 56;
-  const width = 20 + rowLabelW + Math.max(...panels.map((p) => p.cols.length)) * cellW;
+  const width = Math.max(
+    20 + rowLabelW + Math.max(...panels.map((p) => p.cols.length)) * cellW,
+    Math.ceil(subtitle.length * 6.2) + 20,
+  );
   let y = top;
   const body = [];
   for (const p of panels) {

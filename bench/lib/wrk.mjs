@@ -42,7 +42,8 @@ export function runWrk({
     '-c',
     String(Math.max(connections, threads)),
     '-d',
-    `${durationS}s`,
+    // wrk takes whole seconds only.
+    `${Math.max(1, Math.round(durationS))}s`,
     '--timeout',
     `${timeoutS}s`,
     '-s',
