@@ -1,0 +1,3 @@
+export function parseMicroOutput(
+  text: string,
+): { name: string; hz?: number; rme?: number; runs?: number; value?: number }[];
