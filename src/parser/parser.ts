@@ -45,6 +45,9 @@ export const Yield = 2;
 export class ParserEngine {
   readonly exp: LlhttpExports;
   private mem: Uint8Array;
+  private mem32: Uint32Array;
+  /** llhttp_t fields are read straight from memory once a self-check proved the layout. */
+  private directFields = false;
   private inputPtr = 0;
   private inputCap = 0;
   private cur: HttpParser | null = null;
@@ -59,12 +62,58 @@ export class ParserEngine {
       wasm_on_status: () => 0,
       wasm_on_header_field: (_p, at, len) => this.onHeaderField(at, len),
       wasm_on_header_value: (_p, at, len) => this.onHeaderValue(at, len),
-      wasm_on_headers_complete: (p) => this.onHeadersComplete(p),
+      wasm_on_headers_complete: (p, _status, _upgrade, keepAlive) => this.onHeadersComplete(p, keepAlive),
       wasm_on_body: (_p, at, len) => this.onBody(at, len),
-      wasm_on_message_complete: (p) => this.onMessageComplete(p),
+      wasm_on_message_complete: () => this.onMessageComplete(),
     });
     this.mem = new Uint8Array(this.exp.memory.buffer);
+    this.mem32 = new Uint32Array(this.exp.memory.buffer);
     this.reserve(64 * 1024);
+    this.directFields = this.checkLayout();
+  }
+
+  /**
+   * llhttp_t (llhttp.h, wasm32): error_pos is the u32 at byte 20; method, http_major and
+   * http_minor the bytes at 41..43. Reading them saves a wasm call each; the getters stay the
+   * reference, and a build with another layout falls back to them.
+   */
+  private checkLayout(): boolean {
+    const probe = Buffer.from('PUT /x HTTP/1.0\r\nContent-Length: 1\r\n\r\nz', 'latin1');
+    let ok = false;
+    const handler: ParserHandler = {
+      onHead: () => {
+        const exp = this.exp;
+        const p = parser.ptr;
+        const m = this.view();
+        ok =
+          m[p + 41] === exp.llhttp_get_method(p) &&
+          m[p + 42] === exp.llhttp_get_http_major(p) &&
+          m[p + 43] === exp.llhttp_get_http_minor(p) &&
+          exp.llhttp_get_method(p) === 4 &&
+          exp.llhttp_get_http_minor(p) === 0;
+        return 0;
+      },
+      onRequest: () => {
+        ok &&= this.mem32[(parser.ptr + 20) >>> 2] === this.exp.llhttp_get_error_pos(parser.ptr);
+        return Next;
+      },
+      onError: () => {
+        ok = false;
+      },
+    };
+    const parser = new HttpParser(this, handler);
+    this.run(parser, probe);
+    parser.destroy();
+    return ok;
+  }
+
+  /** The memory view, renewed after the memory grew (growth detaches the old buffer). */
+  private view(): Uint8Array {
+    if (this.mem.byteLength === 0) {
+      this.mem = new Uint8Array(this.exp.memory.buffer);
+      this.mem32 = new Uint32Array(this.exp.memory.buffer);
+    }
+    return this.mem;
   }
 
   private reserve(n: number): void {
@@ -76,11 +125,12 @@ export class ParserEngine {
     this.inputCap = cap;
     // malloc may have grown the memory, which detaches the old view.
     this.mem = new Uint8Array(this.exp.memory.buffer);
+    this.mem32 = new Uint32Array(this.exp.memory.buffer);
   }
 
   alloc(): number {
     const ptr = this.exp.llhttp_alloc(TYPE_REQUEST);
-    if (this.mem.byteLength === 0) this.mem = new Uint8Array(this.exp.memory.buffer);
+    this.view();
     return ptr;
   }
 
@@ -89,8 +139,7 @@ export class ParserEngine {
     const exp = this.exp;
     const len = src.length;
     this.reserve(len);
-    if (this.mem.byteLength === 0) this.mem = new Uint8Array(exp.memory.buffer);
-    this.mem.set(src, this.inputPtr);
+    this.view().set(src, this.inputPtr);
     const base = this.inputPtr;
     const ptr = parser.ptr;
     const head = parser.head;
@@ -109,7 +158,8 @@ export class ParserEngine {
         }
         if (ret === Errno.PAUSED) {
           // Paused by onMessageComplete: one whole request ends at the pause position.
-          const end = exp.llhttp_get_error_pos(ptr) - base;
+          const end =
+            (this.directFields ? this.mem32[(ptr + 20) >>> 2]! : exp.llhttp_get_error_pos(ptr)) - base;
           parser.headSince = 0;
           head.inBody = false;
           const next = handler.onRequest(head);
@@ -262,14 +312,23 @@ export class ParserEngine {
     return 0;
   }
 
-  private onHeadersComplete(p: number): number {
+  private onHeadersComplete(p: number, keepAlive: number): number {
     const parser = this.cur!;
     const head = parser.head;
-    const exp = this.exp;
     head.inHead = false;
-    head.method = exp.llhttp_get_method(p);
-    head.major = exp.llhttp_get_http_major(p);
-    head.minor = exp.llhttp_get_http_minor(p);
+    // llhttp_should_keep_alive at this point (Connection header and version): passed in.
+    head.keepAlive = keepAlive === 1;
+    if (this.directFields) {
+      const m = this.mem;
+      head.method = m[p + 41]!;
+      head.major = m[p + 42]!;
+      head.minor = m[p + 43]!;
+    } else {
+      const exp = this.exp;
+      head.method = exp.llhttp_get_method(p);
+      head.major = exp.llhttp_get_http_major(p);
+      head.minor = exp.llhttp_get_http_minor(p);
+    }
     const code = checkHead(head);
     if (code !== 0) return this.fail(code);
     head.chunked = head.teCount !== 0;
@@ -289,8 +348,7 @@ export class ParserEngine {
     return 0;
   }
 
-  private onMessageComplete(p: number): number {
-    this.cur!.head.keepAlive = this.exp.llhttp_should_keep_alive(p) === 1;
+  private onMessageComplete(): number {
     return Errno.PAUSED;
   }
 
