@@ -61,9 +61,11 @@ export function aggregate(cells, workloads, servers) {
 const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '');
 const num = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
+export const CLIENT_BOUND = 0.9;
+
 function rpsCell(r) {
   const s = Number.isFinite(r.rpsSpread) ? ` ±${(r.rpsSpread * 50).toFixed(0)}%` : '';
-  return `${fmt(r.rps)}${s}`;
+  return `${fmt(r.rps)}${s}${r.wrkCpuUtil >= CLIENT_BOUND ? ' †' : ''}`;
 }
 
 function vsCell(r) {
@@ -125,7 +127,8 @@ export function describeRun(run) {
 
 export const NOISE_NOTE =
   'Loopback figures swing ±20-35% between server restarts; differences under 15% are "not shown". ' +
-  'A claim needs `--repeat 5` or more. "±" is half the min-max range of the repeats.';
+  'A claim needs `--repeat 5` or more. "±" is half the min-max range of the repeats. ' +
+  '† marks a client-bound cell (wrk used 90% or more of its CPU): the server may be faster than shown.';
 
 export function markdownRun(run, rows) {
   return [
