@@ -148,6 +148,8 @@ export class Store implements KvStore {
     tailOff: 0,
     tailStart: 0,
   };
+  /** Geometry of entries being freed: evictions run in the middle of a set using `g`. */
+  private readonly gFree: Geometry = { ...this.g };
   /** Index slot of the last successful `find`. */
   private foundSlot = -1;
   private otherCursor = 0;
@@ -353,8 +355,7 @@ export class Store implements KvStore {
   }
 
   /** Fills `this.g` for an entry with these sizes. */
-  private geometry(keyLen: number, ctInline: number, valueLen: number): Geometry {
-    const g = this.g;
+  private geometry(keyLen: number, ctInline: number, valueLen: number, g: Geometry = this.g): Geometry {
     const base = E_HEADER_BYTES + keyLen + ctInline;
     if (base + valueLen <= PAGE) {
       g.large = false;
@@ -386,12 +387,12 @@ export class Store implements KvStore {
   }
 
   /** Recomputes geometry of a stored entry. */
-  private geometryOf(ref: number): Geometry {
+  private geometryOf(ref: number, g: Geometry): Geometry {
     const u8 = this.u8;
     const keyLen = this.u32[ref * 2 + E_MISC]! & 0xffff;
     const ctRef = u8[ref * 8 + EB_CT_REF]!;
     const ctInline = ctRef === 0 ? 1 + u8[ref * 8 + E_HEADER_BYTES + keyLen]! : 0;
-    return this.geometry(keyLen, ctInline, this.u32[ref * 2 + E_VALUE_LEN]!);
+    return this.geometry(keyLen, ctInline, this.u32[ref * 2 + E_VALUE_LEN]!, g);
   }
 
   /** Copies value bytes [start, start+len) of entry `ref` to dst[dstOff...]. */
@@ -481,7 +482,7 @@ export class Store implements KvStore {
   /** Frees the memory of an unlinked (or never linked) entry; takes the allocator lock. */
   private freeEntry(ref: number): void {
     const large = (this.flags(ref) & F_LARGE) !== 0;
-    const g = large ? this.geometryOf(ref) : null;
+    const g = large ? this.geometryOf(ref, this.gFree) : null;
     this.lockAlloc();
     try {
       if (g !== null) {
@@ -728,10 +729,8 @@ export class Store implements KvStore {
       while (u32[sw + S_COUNT]! >= this.cap && this.evictOne(s));
       const ref = this.allocSlot(s, g.cls);
       if (ref === 0) return SetOutcome.TooLarge;
-      // allocSlot may have evicted and recomputed this.g for victims: recompute ours
-      const gg = this.geometry(keyLen, ctInline, valueLen);
       const eb = ref * 8;
-      const flags = (gg.large ? F_LARGE : 0) | (gg.tailPage ? F_TAIL_PAGE : 0);
+      const flags = (g.large ? F_LARGE : 0) | (g.tailPage ? F_TAIL_PAGE : 0);
       u32[ref * 2 + E_NEWER] = 0;
       u32[ref * 2 + E_OLDER] = 0;
       u32[ref * 2 + E_HASH] = h;
@@ -745,9 +744,9 @@ export class Store implements KvStore {
       u32[sw + S_VER_HI] = hi;
       u32[ref * 2 + E_VER_LO] = lo;
       u32[ref * 2 + E_VER_HI] = hi;
-      if (gg.large) {
-        const pt = (eb + gg.valueOff) >>> 2;
-        const nPages = gg.nPages;
+      if (g.large) {
+        const pt = (eb + g.valueOff) >>> 2;
+        const nPages = g.nPages;
         u32.fill(0xffffffff, pt, pt + nPages);
         for (let i = 0; i < nPages; i++) {
           const p = this.allocPage(s, ref);
@@ -763,15 +762,14 @@ export class Store implements KvStore {
         this.u8[eb + E_HEADER_BYTES + keyLen] = contentType.length;
         this.u8.set(contentType, eb + E_HEADER_BYTES + keyLen + 1);
       }
-      const g2 = this.geometry(keyLen, ctInline, valueLen);
       if (value instanceof Uint8Array) {
-        this.copyIn(ref, g2, 0, value);
+        this.copyIn(ref, g, 0, value);
       } else {
         let pos = 0;
         for (let i = 0; i < value.length; i++) {
           const c = value[i]!;
           if (c.length === 0) continue;
-          this.copyIn(ref, g2, pos, c);
+          this.copyIn(ref, g, pos, c);
           pos += c.length;
         }
       }
