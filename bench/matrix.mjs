@@ -9,7 +9,7 @@ import path from 'node:path';
 import { WORKLOADS, WORKLOAD_IDS } from './lib/workloads.mjs';
 import { SERVER_NAMES, ensurePeers, unavailableReason, ROOT } from './lib/servers.mjs';
 import { wrkMissing } from './lib/wrk.mjs';
-import { machineInfo, cpuSplit } from './lib/machine.mjs';
+import { machineInfo, cpuSplit, shellJoin } from './lib/machine.mjs';
 import { launch, measureLoad } from './lib/measure.mjs';
 import { heatMaps, fmt } from './lib/svg.mjs';
 import { NOT_SHOWN } from './lib/stats.mjs';
@@ -284,7 +284,7 @@ async function main() {
     '',
     `- Date: ${date}; took ${elapsedS} s`,
     `- Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.kernel}; load average at start ${machine.loadavg.join(' / ')}`,
-    `- Command: \`npm run bench:matrix${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}\``,
+    `- Command: \`npm run bench:matrix${process.argv.length > 2 ? ' -- ' + shellJoin(process.argv.slice(2)) : ''}\``,
     `- ${o.durationS} s per cell after ${o.warmupS} s warm-up, one repeat: single cells swing ±20-35%, so rank only what differs by more than 15%; ` +
       (split
         ? `server on CPU ${split.server.join(',')}, wrk on CPU ${split.wrk.join(',')} (taskset)`

@@ -12,6 +12,7 @@ import { machineInfo, cpuSplit } from './lib/machine.mjs';
 import { launch, measureLoad } from './lib/measure.mjs';
 import { aggregate, consoleTable, writeRunResults, NOISE_NOTE } from './lib/report.mjs';
 import { fmt } from './lib/svg.mjs';
+import { shellJoin } from './lib/machine.mjs';
 
 const HELP = `usage: npm run bench -- [options]
 
@@ -149,7 +150,7 @@ async function main() {
   const run = {
     id: new Date().toISOString().replace(/[:.]/g, '-'),
     date: new Date().toISOString(),
-    command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
+    command: `npm run bench${process.argv.length > 2 ? ' -- ' + shellJoin(process.argv.slice(2)) : ''}`,
     machine,
     versions,
     config: {

@@ -73,3 +73,8 @@ export function cpuSplit({ pin, serverCpus, wrkCpus }) {
 export function versionOf(cmd, args = ['--version']) {
   return tryRun(cmd, args);
 }
+
+/** Arguments as a shell would need them typed, for the "Command" line of reports. */
+export function shellJoin(args) {
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
