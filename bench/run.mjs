@@ -199,6 +199,7 @@ async function main() {
           continue;
         }
         let srv;
+        const t0 = performance.now();
         try {
           srv = await launch(s, w, {
             cpus: split?.server ?? null,
@@ -221,12 +222,17 @@ async function main() {
             wrkCpus: split?.wrk ?? null,
             seed: o.seed + rep,
           });
-          Object.assign(cell, { server: s, workload: w.id, rep });
+          Object.assign(cell, {
+            server: s,
+            workload: w.id,
+            rep,
+            setupS: (performance.now() - t0) / 1000 - cell.seconds,
+          });
           cells.push(cell);
           const hit = Number.isFinite(cell.hitRatio) ? ` hit ${(cell.hitRatio * 100).toFixed(1)}%` : '';
           const bad = cell.errors + cell.non2xx > 0 ? ` errors ${cell.errors} non-2xx ${cell.non2xx}` : '';
           console.log(
-            `${tag}: ${fmt(cell.rps)} req/s, p99 ${cell.p99ms.toFixed(2)} ms, server CPU ${(cell.serverCpuUtil * 100).toFixed(0)}%, wrk CPU ${(cell.wrkCpuUtil * 100).toFixed(0)}%${hit}${bad}`,
+            `${tag}: ${fmt(cell.rps)} req/s, p99 ${cell.p99ms.toFixed(2)} ms, server CPU ${(cell.serverCpuUtil * 100).toFixed(0)}%, wrk CPU ${(cell.wrkCpuUtil * 100).toFixed(0)}%${hit}${bad} (cell ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
           );
         } catch (e) {
           console.log(`${tag}: failed: ${e.message}`);

@@ -95,6 +95,21 @@ function command(name, { threads, args }) {
   }
 }
 
+// Servers started here, so that Ctrl-C (or a SIGTERM to the harness) takes them down too instead
+// of leaving them holding a core.
+const running = new Set();
+let trapped = false;
+function trapSignals() {
+  if (trapped) return;
+  trapped = true;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(sig, () => {
+      for (const p of running) p.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
 /**
  * Starts a server (pinned to `cpus` with taskset when given) and resolves once it printed its
  * address. Rejects with the server's own words when it exits or stays silent for `timeoutMs`.
@@ -108,7 +123,10 @@ export function startServer(
     argv = ['-c', cpus.join(','), cmd, ...argv];
     cmd = 'taskset';
   }
+  trapSignals();
   const proc = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
   let out = '';
   let err = '';
   proc.stderr.setEncoding('utf8').on('data', (d) => {
