@@ -137,7 +137,8 @@ class ThreadServer implements WorkerServer, ConnectionHost {
           this.metrics.add(C_HEADER_TIMEOUTS, 1);
           conn.refuse(HttpError.HEADER_TIMEOUT);
         }
-      } else if (now - conn.lastActive > idleTimeoutMs && !p.busy && conn.socket.writableLength === 0) {
+      } else if (now - conn.lastActive > idleTimeoutMs) {
+        // Idle keep-alive, a stalled body, or a client that stopped reading: no progress either way.
         this.metrics.add(C_IDLE_CLOSED, 1);
         conn.destroy();
       }

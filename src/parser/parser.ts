@@ -416,6 +416,11 @@ export class HttpParser {
 
   /** Parses one socket chunk (kept by reference: body views point into it). */
   feed(chunk: Uint8Array): void {
+    if (this.pending !== null) {
+      // Still waiting for a drain: keep order by queueing behind the unparsed rest.
+      this.pending = Buffer.concat([this.pending, chunk]);
+      return;
+    }
     let src = chunk;
     const carry = this.carry;
     if (carry !== null) {

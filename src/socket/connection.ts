@@ -28,7 +28,7 @@ export interface ConnectionHost {
  */
 export class Connection implements ParserHandler {
   readonly parser: HttpParser;
-  /** Date.now() of the last byte read (idle timeout). */
+  /** Date.now() of the last byte read or the last drain (idle timeout). */
   lastActive = Date.now();
   /** No more requests are read: the answer that ends the connection was written. */
   ended = false;
@@ -69,6 +69,7 @@ export class Connection implements ParserHandler {
   };
 
   private readonly onDrain = (): void => {
+    this.lastActive = Date.now();
     if (!this.drainWait || this.ended) return;
     this.drainWait = false;
     if (this.parser.resumePending()) this.flush();
