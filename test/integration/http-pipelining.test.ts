@@ -171,3 +171,56 @@ test('a client that pipelines without reading cannot grow server output without 
   assert.ok(sent > 0);
   assert.ok(out < 128 * 1024 * 1024, `server handed ${out} bytes to a socket nobody reads`);
 });
+
+test('pipelined answers over the batch budget are all sent, in order (yield and resume on drain)', async () => {
+  const value = Buffer.alloc(60000);
+  for (let i = 0; i < value.length; i++) value[i] = (i * 7) & 0xff;
+  await raw(
+    e.port,
+    [
+      Buffer.concat([
+        Buffer.from(`PUT /store/big60 HTTP/1.1\r\nHost: x\r\nContent-Length: ${value.length}\r\n\r\n`),
+        value,
+      ]),
+    ],
+    {
+      until: countResponses(1),
+    },
+  );
+  let batch = '';
+  for (let i = 0; i < 40; i++) batch += req('GET', i % 2 === 0 ? '/get/big60' : '/healthz');
+  const r = await raw(e.port, [batch], { until: countResponses(40), timeoutMs: 10000 });
+  const res = parseResponses(r.data);
+  assert.equal(res.length, 40);
+  for (let i = 0; i < 40; i++) {
+    if (i % 2 === 0) assert.ok(res[i]!.body.equals(value), `answer ${i}`);
+    else assert.equal(res[i]!.body.toString(), 'ok\n', `answer ${i}`);
+  }
+});
+
+test('a 3 MiB upload in many chunks is stored whole; ranges of it are exact', async () => {
+  const big = await startEngine({ maxValueSize: 4 * 1024 * 1024 });
+  try {
+    const value = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < value.length; i++) value[i] = (i * 31 + (i >> 11)) & 0xff;
+    const head = `PUT /store/blob HTTP/1.1\r\nHost: x\r\nContent-Length: ${value.length}\r\n\r\n`;
+    const parts: Buffer[] = [Buffer.from(head)];
+    for (let off = 0; off < value.length; off += 50000) parts.push(value.subarray(off, off + 50000));
+    let r = await raw(big.port, parts, { until: countResponses(1), timeoutMs: 10000 });
+    assert.equal(parseResponses(r.data)[0]!.status, 201);
+    r = await raw(
+      big.port,
+      [req('GET', '/get/blob') + req('GET', '/get/blob', { Range: 'bytes=1000000-1000099' })],
+      {
+        until: countResponses(2),
+        timeoutMs: 10000,
+      },
+    );
+    const [whole, part] = parseResponses(r.data);
+    assert.ok(whole!.body.equals(value));
+    assert.equal(part!.status, 206);
+    assert.ok(part!.body.equals(value.subarray(1000000, 1000100)));
+  } finally {
+    await big.close();
+  }
+});
