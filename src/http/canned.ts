@@ -5,12 +5,26 @@ export function bytes(s: string): Buffer {
   return Buffer.from(s, 'latin1');
 }
 
-/** `Date: <IMF-fixdate>\r\n`, rebuilt once a second by the server's timer (always 37 bytes). */
+export function statusLine(status: number): Buffer {
+  return bytes(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}\r\n`);
+}
+
+export const STATUS_200 = statusLine(200);
+export const H_CONTENT_TYPE = bytes('Content-Type: ');
+
+/**
+ * `Date: <IMF-fixdate>\r\n` (always 37 bytes), rebuilt once a second by the server's timer,
+ * together with the start of the hot answers that embed it.
+ */
 export class DateLine {
   readonly line: Buffer = Buffer.alloc(37);
+  /** `HTTP/1.1 200 OK\r\n` + Date + `Content-Type: ` (a GET hit continues with the type). */
+  readonly ok200: Buffer = Buffer.alloc(STATUS_200.length + 37 + H_CONTENT_TYPE.length);
   private second = -1;
 
   constructor() {
+    STATUS_200.copy(this.ok200, 0);
+    H_CONTENT_TYPE.copy(this.ok200, STATUS_200.length + 37);
     this.refresh(Date.now());
   }
 
@@ -19,6 +33,7 @@ export class DateLine {
     if (s === this.second) return;
     this.second = s;
     this.line.write(`Date: ${new Date(s * 1000).toUTCString()}\r\n`, 0, 'latin1');
+    this.line.copy(this.ok200, STATUS_200.length);
   }
 }
 
@@ -32,10 +47,6 @@ export const CONNECTION_LINES: readonly Buffer[] = [
   bytes('Connection: close\r\n'),
   bytes('Connection: keep-alive\r\n'),
 ];
-
-export function statusLine(status: number): Buffer {
-  return bytes(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}\r\n`);
-}
 
 /**
  * A whole response built once: `pre` (status line and headers before Date), the Date line,
@@ -79,11 +90,9 @@ export const DELETED = new Canned(204, '', null, '');
 export const CONTINUE_100 = bytes('HTTP/1.1 100 Continue\r\n\r\n');
 
 // Pieces of a GET /get/{key} answer, assembled around the stored metadata.
-export const STATUS_200 = statusLine(200);
 export const STATUS_206 = statusLine(206);
 export const STATUS_304 = statusLine(304);
 export const STATUS_416 = statusLine(416);
-export const H_CONTENT_TYPE = bytes('Content-Type: ');
 export const H_CONTENT_LENGTH = bytes('Content-Length: ');
 export const H_ETAG = bytes('ETag: "');
 export const H_ETAG_END = bytes('"\r\n');
@@ -93,5 +102,13 @@ export const H_ACCEPT_RANGES = bytes('Accept-Ranges: bytes\r\n');
 export const H_TEXT_PLAIN = bytes('Content-Type: text/plain\r\n');
 export const H_METRICS_TYPE = bytes('Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n');
 export const CRLF = bytes('\r\n');
+/** After the Content-Type value of a GET answer. */
+export const CT_END_CONTENT_LENGTH = bytes('\r\nContent-Length: ');
+/** After the Content-Length digits. */
+export const CL_END_ETAG = bytes('\r\nETag: "');
+/** After the ETag digits of a 200, by Conn value: the rest of the head. */
+export const ETAG_END_200: readonly Buffer[] = CONNECTION_LINES.map((c) =>
+  Buffer.concat([bytes('"\r\nAccept-Ranges: bytes\r\n'), c, bytes('\r\n')]),
+);
 export const BODY_416 = bytes('range not satisfiable\n');
 export const DEFAULT_CONTENT_TYPE = bytes('application/octet-stream');

@@ -42,15 +42,22 @@ export class Output {
   put(src: Uint8Array): void {
     const n = src.length;
     this.ensure(n);
-    this.slab.set(src, this.pos);
-    this.pos += n;
+    const slab = this.slab;
+    const p = this.pos;
+    // TypedArray.set has a fixed cost that a short loop beats for the tiny preencoded pieces.
+    if (n <= 16) for (let i = 0; i < n; i++) slab[p + i] = src[i]!;
+    else slab.set(src, p);
+    this.pos = p + n;
     this.batchBytes += n;
   }
 
   putRange(src: Uint8Array, start: number, len: number): void {
     this.ensure(len);
-    this.slab.set(src.subarray(start, start + len), this.pos);
-    this.pos += len;
+    const slab = this.slab;
+    const p = this.pos;
+    if (len <= 64) for (let i = 0; i < len; i++) slab[p + i] = src[start + i]!;
+    else slab.set(src.subarray(start, start + len), p);
+    this.pos = p + len;
     this.batchBytes += len;
   }
 

@@ -7,7 +7,10 @@ import {
   CONTINUE_100,
   CREATED,
   CRLF,
+  CL_END_ETAG,
+  CT_END_CONTENT_LENGTH,
   Conn,
+  ETAG_END_200,
   DEFAULT_CONTENT_TYPE,
   DELETED,
   DateLine,
@@ -170,6 +173,18 @@ export class Responder {
         out.decimal(BODY_416.length);
         out.put(CRLF);
         break;
+      case ReadStatus.Hit:
+        out.put(this.date.ok200);
+        out.putRange(read.contentType, 0, read.contentTypeLength);
+        out.put(CT_END_CONTENT_LENGTH);
+        out.decimal(read.totalLength);
+        out.put(CL_END_ETAG);
+        out.hex64(read.etagHi, read.etagLo);
+        out.put(ETAG_END_200[conn]!);
+        if (withBody) out.body(read.body, at);
+        this.metrics.request(Route.Get, 200);
+        read.body = EMPTY;
+        return;
       default: {
         const partial = status === ReadStatus.Partial;
         out.put(partial ? STATUS_206 : STATUS_200);
