@@ -147,6 +147,29 @@ export class Output {
     return bytes;
   }
 
+  private markSlab: Buffer | null = null;
+  private markPos = 0;
+  private markSegs = 0;
+  private markBytes = 0;
+
+  /** Remembers where the answer being built starts. */
+  mark(): void {
+    this.markSlab = this.slab;
+    this.markPos = this.pos;
+    this.markSegs = this.segs.length;
+    this.markBytes = this.batchBytes;
+  }
+
+  /** Drops a half-built answer back to the mark (or the whole batch when that is not possible). */
+  rewind(): void {
+    if (this.markSlab === this.slab && this.markSegs === this.segs.length && this.markPos >= this.segStart) {
+      this.pos = this.markPos;
+      this.batchBytes = this.markBytes;
+    } else {
+      this.drop();
+    }
+  }
+
   /** Forgets the batch (its socket is gone). */
   drop(): void {
     this.cut();

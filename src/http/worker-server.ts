@@ -88,6 +88,12 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     }
   };
 
+  log(e: unknown): void {
+    this.opts.log.error('request handling failed', {
+      error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+    });
+  }
+
   released(conn: Connection): void {
     if (!this.conns.delete(conn)) return;
     this.metrics.closed();

@@ -19,6 +19,7 @@ export interface ConnectionHost {
   /** Shutdown began (requests that start now get 503 + close). */
   readonly closing: boolean;
   released(conn: Connection): void;
+  log(e: unknown): void;
 }
 
 /**
@@ -56,6 +57,8 @@ export class Connection implements ParserHandler {
   /** Starts reading (the socket was accepted paused). */
   start(): void {
     this.lastActive = Date.now();
+    // The first request head is due within --header-timeout of being served.
+    this.parser.headSince = this.lastActive;
     this.socket.resume();
   }
 
@@ -64,7 +67,15 @@ export class Connection implements ParserHandler {
     const responder = this.host.responder;
     responder.metrics.add(C_BYTES_IN, chunk.length);
     this.lastActive = Date.now();
-    this.parser.feed(chunk);
+    try {
+      this.parser.feed(chunk);
+    } catch (e) {
+      // A bug, never the client's doing: answer 500 and close; the thread keeps serving.
+      this.host.log(e);
+      responder.out.rewind();
+      responder.error(HttpError.INTERNAL, Conn.Close, true, Route.Other);
+      this.end();
+    }
     this.flush();
   };
 
@@ -113,11 +124,13 @@ export class Connection implements ParserHandler {
   }
 
   onHead(head: RequestHead): number {
+    this.host.responder.out.mark();
     return this.host.responder.onHead(head);
   }
 
   onRequest(head: RequestHead): number {
     const responder = this.host.responder;
+    responder.out.mark();
     if (this.host.closing) {
       if (!this.inFlightAtShutdown) {
         responder.error(HttpError.SHUTTING_DOWN, Conn.Close, head.method !== Method.HEAD, head.route);

@@ -527,3 +527,43 @@ describe('timeouts and limits (own servers)', () => {
     }
   });
 });
+
+describe('robustness', () => {
+  class ThrowingStore extends FakeStore {
+    override get(key: Uint8Array, out: Parameters<FakeStore['get']>[1]) {
+      if (Buffer.from(key).toString() === 'boom') throw new Error('simulated bug');
+      return super.get(key, out);
+    }
+  }
+
+  test('a bug while answering gives 500 + close, earlier answers intact, the thread keeps serving', async () => {
+    const s = await startEngine({}, new ThrowingStore());
+    try {
+      const r = await raw(s.port, [req('GET', '/') + req('GET', '/get/boom') + req('GET', '/')], {
+        timeoutMs: 2000,
+      });
+      const res = parseResponses(r.data);
+      assert.deepEqual(
+        res.map((x) => x.status),
+        [200, 500],
+      );
+      assert.ok(!res[1]!.body.toString().includes('simulated'), 'no internals in the answer');
+      assert.equal(r.closed, true);
+      const again = await raw(s.port, [req('GET', '/')], { until: countResponses(1) });
+      assert.equal(parseResponses(again.data)[0]!.status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a connection that sends nothing gets 408 after --header-timeout', async () => {
+    const s = await startEngine({ headerTimeoutMs: 200 });
+    try {
+      const r = await raw(s.port, [], { timeoutMs: 3000 });
+      assert.equal(parseResponses(r.data)[0]?.status, 408);
+      assert.equal(r.closed, true);
+    } finally {
+      await s.close();
+    }
+  });
+});
