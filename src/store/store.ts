@@ -124,7 +124,6 @@ export class Store implements KvStore {
 
   private readonly L: Layout;
   private readonly u8: Uint8Array;
-  private readonly buf: Buffer;
   private readonly u32: Uint32Array;
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
@@ -213,7 +212,6 @@ export class Store implements KvStore {
     this.ownerId = ownerId;
     this.me = ownerId + 1;
     this.u8 = new Uint8Array(sab);
-    this.buf = Buffer.from(sab);
     this.u32 = u32;
     this.i32 = new Int32Array(sab);
     this.f64 = f64;
@@ -395,6 +393,19 @@ export class Store implements KvStore {
     return this.geometry(keyLen, ctInline, this.u32[ref * 2 + E_VALUE_LEN]!, g);
   }
 
+  /**
+   * Copies SAB bytes [from, from+n) to dst. A loop for short runs (no view allocated); else one
+   * TypedArray#set, which is what Buffer#copy would do after allocating an extra view.
+   */
+  private copyBytes(from: number, n: number, dst: Uint8Array, dstOff: number): void {
+    const u8 = this.u8;
+    if (n <= 32) {
+      for (let i = 0; i < n; i++) dst[dstOff + i] = u8[from + i]!;
+    } else {
+      dst.set(u8.subarray(from, from + n), dstOff);
+    }
+  }
+
   /** Copies value bytes [start, start+len) of entry `ref` to dst[dstOff...]. */
   private copyOut(
     ref: number,
@@ -406,8 +417,7 @@ export class Store implements KvStore {
   ): void {
     const eb = ref * 8;
     if (!g.large) {
-      const from = eb + g.valueOff + start;
-      this.buf.copy(dst, dstOff, from, from + len);
+      this.copyBytes(eb + g.valueOff + start, len, dst, dstOff);
       return;
     }
     const u32 = this.u32;
@@ -418,14 +428,12 @@ export class Store implements KvStore {
       const page = u32[((eb + g.valueOff) >>> 2) + pi]!;
       const inPage = pos - pi * PAGE;
       const n = Math.min(end, g.tailStart, (pi + 1) * PAGE) - pos;
-      const from = this.alloc.pageByte(page) + inPage;
-      this.buf.copy(dst, dstOff, from, from + n);
+      this.copyBytes(this.alloc.pageByte(page) + inPage, n, dst, dstOff);
       dstOff += n;
       pos += n;
     }
     if (pos < end) {
-      const from = eb + g.tailOff + (pos - g.tailStart);
-      this.buf.copy(dst, dstOff, from, from + (end - pos));
+      this.copyBytes(eb + g.tailOff + (pos - g.tailStart), end - pos, dst, dstOff);
     }
   }
 
@@ -785,6 +793,7 @@ export class Store implements KvStore {
   }
 
   get(key: Uint8Array, out: ReadResult): ReadStatus {
+    const prevBody = out.body;
     out.body = EMPTY;
     out.bodyStart = 0;
     out.bodyLength = 0;
@@ -822,13 +831,13 @@ export class Store implements KvStore {
       if (ctRef === 0) {
         const at = eb + E_HEADER_BYTES + keyLen;
         const n = u8[at]!;
-        this.buf.copy(out.contentType, 0, at + 1, at + 1 + n);
+        this.copyBytes(at + 1, n, out.contentType, 0);
         out.contentTypeLength = n;
         ctInline = 1 + n;
       } else {
         const at = this.L.ctTable + (ctRef - 1) * CT_SLOT_BYTES;
         const n = u8[at]!;
-        this.buf.copy(out.contentType, 0, at + 1, at + 1 + n);
+        this.copyBytes(at + 1, n, out.contentType, 0);
         out.contentTypeLength = n;
       }
       const etagHi = (u32[ref * 2 + E_VER_HI]! ^ this.epochHi) >>> 0;
@@ -869,11 +878,23 @@ export class Store implements KvStore {
       out.bodyStart = start;
       out.bodyLength = len;
       if (out.wantBody && len > 0) {
-        const g = this.geometry(keyLen, ctInline, total);
+        let g = this.g;
+        if ((f & F_LARGE) !== 0) g = this.geometry(keyLen, ctInline, total);
+        else {
+          g.large = false;
+          g.valueOff = E_HEADER_BYTES + keyLen + ctInline;
+        }
         const t = out.target;
         if (t !== null && out.targetOffset >= 0 && out.targetOffset + len <= t.length) {
-          this.copyOut(ref, g, start, len, t, out.targetOffset);
-          out.body = t.subarray(out.targetOffset, out.targetOffset + len);
+          const at = out.targetOffset;
+          this.copyOut(ref, g, start, len, t, at);
+          // reuse the previous view when it already spans exactly these bytes (no allocation)
+          out.body =
+            prevBody.buffer === t.buffer &&
+            prevBody.byteOffset === t.byteOffset + at &&
+            prevBody.length === len
+              ? prevBody
+              : t.subarray(at, at + len);
         } else {
           const b = Buffer.allocUnsafe(len);
           this.copyOut(ref, g, start, len, b, 0);

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Store micro benchmark (benchmark.js): single-thread get and set of 64 B and 4 KiB values on the
+// shared Store against a Map<string, Buffer> in the same run. The Map neither hashes bytes, nor
+// copies, nor locks: it is the floor. Target: Store get within 5x of Map get.
+// Reads the built dist/: run `npm run build` first, then `node bench/micro/store.mjs`.
+import Benchmark from 'benchmark';
+import { ReadResult, Store } from '../../dist/store/index.js';
+
+const KEYS = 10_000;
+const SIZES = [64, 4096];
+const CT = Buffer.from('application/octet-stream');
+
+const store = Store.create({ memory: 256 << 20, maxKeys: 100_000, stripes: 256, maxValueSize: 16 << 20 });
+const keyBufs = [];
+const keyStrs = [];
+for (let i = 0; i < KEYS; i++) {
+  const s = `bench/key-${String(i).padStart(6, '0')}`;
+  keyStrs.push(s);
+  keyBufs.push(Buffer.from(s));
+}
+const out = new ReadResult();
+const arena = Buffer.allocUnsafe(64 * 1024);
+const results = {};
+let sink = 0;
+
+const suite = new Benchmark.Suite();
+for (const size of SIZES) {
+  const value = Buffer.alloc(size, 0x61);
+  const map = new Map();
+  for (let i = 0; i < KEYS; i++) {
+    const k = Buffer.from(`${size}:`).toString() + keyStrs[i];
+    map.set(k, Buffer.from(value));
+  }
+  const sizedKeys = keyBufs.map((k) => Buffer.concat([Buffer.from(`${size}:`), k]));
+  const sizedStrs = sizedKeys.map((k) => k.toString());
+  for (let i = 0; i < KEYS; i++) store.set(sizedKeys[i], value, CT, 0);
+  let i = 0;
+  suite.add(`Store get ${size} B`, () => {
+    out.target = arena;
+    out.targetOffset = 0;
+    store.get(sizedKeys[i++ % KEYS], out);
+    sink ^= out.bodyLength;
+  });
+  suite.add(`Map get ${size} B`, () => {
+    const b = map.get(sizedStrs[i++ % KEYS]);
+    sink ^= b.length;
+  });
+  suite.add(`Store set ${size} B`, () => {
+    sink ^= store.set(sizedKeys[i++ % KEYS], value, CT, 0);
+  });
+  suite.add(`Map set ${size} B`, () => {
+    map.set(sizedStrs[i++ % KEYS], value);
+    sink ^= map.size;
+  });
+}
+
+suite
+  .on('cycle', (e) => {
+    console.log(String(e.target));
+    results[e.target.name] = e.target.hz;
+  })
+  .on('complete', () => {
+    for (const size of SIZES) {
+      for (const op of ['get', 'set']) {
+        const ratio = results[`Map ${op} ${size} B`] / results[`Store ${op} ${size} B`];
+        console.log(
+          `BENCH ${JSON.stringify({ name: `Store ${op} ${size} B: x slower than Map`, value: Number(ratio.toFixed(2)) })}`,
+        );
+      }
+    }
+    if (sink === 0.5) console.log(sink);
+  })
+  .run();
