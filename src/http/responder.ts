@@ -1,6 +1,6 @@
 import { Method } from '../parser/llhttp.js';
 import { TOKEN_100_CONTINUE, equalsToken, type RequestHead } from '../parser/request.js';
-import { MAX_KEY_BYTES, ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
+import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
 import {
   BODY_416,
   CONNECTION_LINES,
@@ -36,7 +36,7 @@ import {
 import { ERRORS, HttpError } from './errors.js';
 import { Metrics, Route, renderMetrics } from './metrics.js';
 import { Output } from './output.js';
-import { inmMatches, keyOf, parseInm, parseRange, routeHead } from './routes.js';
+import { KeyScratch, inmMatches, keyOf, parseInm, parseRange, routeHead } from './routes.js';
 
 /** Room kept before a body copied into the arena: the longest head a GET answer can have. */
 const HEAD_RESERVE = 640;
@@ -52,7 +52,7 @@ export class Responder {
   readonly out = new Output();
   readonly date = new DateLine();
   private readonly read = new ReadResult();
-  private readonly keyScratch = new Uint8Array(MAX_KEY_BYTES);
+  private readonly keyScratch = new KeyScratch();
   /** Set once shutdown began: /healthz answers 503. */
   shuttingDown = false;
 

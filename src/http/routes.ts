@@ -111,25 +111,44 @@ for (let i = 0; i < 6; i++) {
 }
 
 /**
- * The key as bytes: a view of the target when it has no escapes, else decoded into `scratch`
- * (1024 bytes). Call only after routeHead accepted the key.
+ * A thread's key buffer: the decoded key is copied here and handed to the store as a view of
+ * exactly its length, one view per length made once, so no request allocates a key object.
  */
-export function keyOf(head: RequestHead, scratch: Uint8Array): Uint8Array {
+export class KeyScratch {
+  readonly bytes = new Uint8Array(MAX_KEY_BYTES);
+  private readonly views: (Uint8Array | undefined)[] = [];
+
+  view(len: number): Uint8Array {
+    let v = this.views[len];
+    if (v === undefined) {
+      v = this.bytes.subarray(0, len);
+      this.views[len] = v;
+    }
+    return v;
+  }
+}
+
+/** The key as bytes (percent-decoded). Call only after routeHead accepted the key. */
+export function keyOf(head: RequestHead, scratch: KeyScratch): Uint8Array {
   const src = head.src;
   const start = head.keyStart;
   const end = start + head.keyLen;
-  if (!head.keyEscaped) return src.subarray(start, end);
+  const out = scratch.bytes;
   let n = 0;
+  if (!head.keyEscaped) {
+    for (let i = start; i < end; i++) out[n++] = src[i]!;
+    return scratch.view(n);
+  }
   for (let i = start; i < end; i++) {
     const b = src[i]!;
     if (b === 0x25) {
-      scratch[n++] = (HEXVAL[src[i + 1]!]! << 4) | HEXVAL[src[i + 2]!]!;
+      out[n++] = (HEXVAL[src[i + 1]!]! << 4) | HEXVAL[src[i + 2]!]!;
       i += 2;
     } else {
-      scratch[n++] = b;
+      out[n++] = b;
     }
   }
-  return scratch.subarray(0, n);
+  return scratch.view(n);
 }
 
 /** Longest TTL accepted: ten years (and well inside the store's 32-bit seconds). */

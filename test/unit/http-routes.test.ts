@@ -4,7 +4,15 @@ import { RequestHead } from '../../dist/parser/request.js';
 import { Method } from '../../dist/parser/llhttp.js';
 import { HttpError } from '../../dist/http/errors.js';
 import { Route } from '../../dist/http/metrics.js';
-import { inmMatches, keyOf, parseInm, parseRange, parseTtl, routeHead } from '../../dist/http/routes.js';
+import {
+  KeyScratch,
+  inmMatches,
+  keyOf,
+  parseInm,
+  parseRange,
+  parseTtl,
+  routeHead,
+} from '../../dist/http/routes.js';
 import { RangeKind, ReadResult } from '../../dist/store/api.js';
 
 function head(method: number, target: string, ct = ''): RequestHead {
@@ -20,7 +28,7 @@ function head(method: number, target: string, ct = ''): RequestHead {
   return h;
 }
 
-const scratch = new Uint8Array(1024);
+const scratch = new KeyScratch();
 
 test('routes by path and method', () => {
   const cases: [number, string, number, number][] = [
