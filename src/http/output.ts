@@ -16,7 +16,9 @@ export class Output {
   slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
   pos = 0;
   private segStart = 0;
+  /** Segments of the batch in [0, nSegs); slots are reused (no array length churn). */
   private readonly segs: Uint8Array[] = [];
+  private nSegs = 0;
   /** Bytes in the current batch (a handler yields when this grows past its budget). */
   batchBytes = 0;
   /** socket.write calls made by flush (one per batch) — exported as a metric. */
@@ -34,7 +36,7 @@ export class Output {
   /** Ends the current segment at `pos`. */
   private cut(): void {
     if (this.pos > this.segStart) {
-      this.segs.push(this.slab.subarray(this.segStart, this.pos));
+      this.segs[this.nSegs++] = this.slab.subarray(this.segStart, this.pos);
       this.segStart = this.pos;
     }
   }
@@ -79,8 +81,16 @@ export class Output {
   hex64(hi: number, lo: number): void {
     const slab = this.slab;
     let p = this.pos;
-    for (let s = 28; s >= 0; s -= 4) slab[p++] = HEX[(hi >>> s) & 15]!;
-    for (let s = 28; s >= 0; s -= 4) slab[p++] = HEX[(lo >>> s) & 15]!;
+    for (let s = 24; s >= 0; s -= 8) {
+      const pair = HEX2[(hi >>> s) & 255]!;
+      slab[p++] = pair >>> 8;
+      slab[p++] = pair & 255;
+    }
+    for (let s = 24; s >= 0; s -= 8) {
+      const pair = HEX2[(lo >>> s) & 255]!;
+      slab[p++] = pair >>> 8;
+      slab[p++] = pair & 255;
+    }
     this.pos = p;
     this.batchBytes += 16;
   }
@@ -96,12 +106,15 @@ export class Output {
     this.batchBytes += n;
     if (body.buffer === this.slab.buffer && body.byteOffset === this.slab.byteOffset + at) {
       if (n <= MOVE_LIMIT) {
-        this.slab.copyWithin(this.pos, at, at + n);
-        this.pos += n;
+        const slab = this.slab;
+        const p = this.pos;
+        if (n <= 128) for (let i = 0; i < n; i++) slab[p + i] = slab[at + i]!;
+        else slab.copyWithin(p, at, at + n);
+        this.pos = p + n;
         return;
       }
       this.cut();
-      this.segs.push(body);
+      this.segs[this.nSegs++] = body;
       this.pos = at + n;
       this.segStart = this.pos;
       return;
@@ -113,37 +126,42 @@ export class Output {
       return;
     }
     this.cut();
-    this.segs.push(body);
+    this.segs[this.nSegs++] = body;
   }
 
   /** Appends a Buffer as its own segment, without copying it. */
   external(buf: Uint8Array): void {
     this.cut();
-    this.segs.push(buf);
+    this.segs[this.nSegs++] = buf;
     this.batchBytes += buf.length;
   }
 
   get empty(): boolean {
-    return this.pos === this.segStart && this.segs.length === 0;
+    return this.pos === this.segStart && this.nSegs === 0;
   }
 
   /** Hands the batch to `socket`; returns the bytes written. */
   flush(socket: Socket): number {
     this.cut();
     const segs = this.segs;
-    const n = segs.length;
+    const n = this.nSegs;
     const bytes = this.batchBytes;
     this.batchBytes = 0;
     if (n === 0) return 0;
+    this.nSegs = 0;
     this.writes++;
     if (n === 1) {
       socket.write(segs[0]!);
+      segs[0] = EMPTY;
     } else {
       socket.cork();
-      for (let i = 0; i < n; i++) socket.write(segs[i]!);
+      for (let i = 0; i < n; i++) {
+        socket.write(segs[i]!);
+        // Do not keep large bodies alive through a stale slot.
+        segs[i] = EMPTY;
+      }
       socket.uncork();
     }
-    segs.length = 0;
     return bytes;
   }
 
@@ -156,13 +174,13 @@ export class Output {
   mark(): void {
     this.markSlab = this.slab;
     this.markPos = this.pos;
-    this.markSegs = this.segs.length;
+    this.markSegs = this.nSegs;
     this.markBytes = this.batchBytes;
   }
 
   /** Drops a half-built answer back to the mark (or the whole batch when that is not possible). */
   rewind(): void {
-    if (this.markSlab === this.slab && this.markSegs === this.segs.length && this.markPos >= this.segStart) {
+    if (this.markSlab === this.slab && this.markSegs === this.nSegs && this.markPos >= this.segStart) {
       this.pos = this.markPos;
       this.batchBytes = this.markBytes;
     } else {
@@ -172,10 +190,14 @@ export class Output {
 
   /** Forgets the batch (its socket is gone). */
   drop(): void {
-    this.cut();
-    this.segs.length = 0;
+    this.segStart = this.pos;
+    for (let i = 0; i < this.nSegs; i++) this.segs[i] = EMPTY;
+    this.nSegs = 0;
     this.batchBytes = 0;
   }
 }
 
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** Two hex digits per byte value, high digit in the high byte. */
+const HEX2 = Uint16Array.from({ length: 256 }, (_, b) => (HEX[b >>> 4]! << 8) | HEX[b & 15]!);
+const EMPTY = new Uint8Array(0);
