@@ -5,6 +5,12 @@ import { createRequire } from 'node:module';
  * package.json because these files are undici internals; test/unit/parser-wasm.test.ts checks
  * that every export and import used here exists). One instance per thread: instantiate once,
  * share between all connections of the thread, one `llhttp_t` per connection.
+ *
+ * undici 7.30.2 carries llhttp of the 9.3 line: its constants have the QUERY method (46) and
+ * HPE_CB_PROTOCOL_COMPLETE (38), both new in llhttp 9.3; the package records no version string.
+ * Why this source: maintained by the Node.js organisation alongside Node's own llhttp, built
+ * plain and with wasm SIMD, and exposing the raw module (the `llhttp-wasm` npm wrapper hides it
+ * behind a wrapper that allocates and decodes strings per call).
  */
 
 /** The wasm exports this binding relies on. */
