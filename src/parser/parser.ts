@@ -213,8 +213,9 @@ export class ParserEngine {
 
   /**
    * The data ended inside a request head. llhttp would resume mid-head, but then header spans
-   * would straddle two buffers; instead the head's bytes are kept and parsed again, whole, with
-   * the next chunk (bounded by MAX_HEAD_BYTES, and skipped until a chunk brings a LF).
+   * would straddle two buffers; instead the head's bytes are kept and parsed again, whole, once
+   * the blank line that ends a head has arrived (or the limit is passed): a head trickled in
+   * byte by byte costs one copy per byte and one parse, not a parse per byte.
    */
   private partialHead(parser: HttpParser, src: Uint8Array, len: number): void {
     const head = parser.head;
@@ -224,7 +225,7 @@ export class ParserEngine {
       parser.handler.onError(HttpError.HEADERS_TOO_LARGE, head);
       return;
     }
-    parser.carry = src.subarray(head.msgStart);
+    parser.keep(src, head.msgStart, len);
     if (parser.headSince === 0) parser.headSince = Date.now();
   }
 
@@ -360,6 +361,15 @@ export class ParserEngine {
 
 const EMPTY = new Uint8Array(0);
 
+/** Whether src[from, end) holds the end of a head: a LF followed by LF or CR LF. */
+function hasBlankLine(src: Uint8Array, from: number, end: number): boolean {
+  for (let i = src.indexOf(0x0a, from); i !== -1 && i < end - 1; i = src.indexOf(0x0a, i + 1)) {
+    const next = src[i + 1];
+    if (next === 0x0a || (next === 0x0d && i + 2 < end && src[i + 2] === 0x0a)) return true;
+  }
+  return false;
+}
+
 /** What llhttp lets through and this server refuses (SPEC errors table). */
 export function checkHead(head: RequestHead): number {
   if (head.major !== 1 || head.minor > 1) return HttpError.VERSION;
@@ -400,8 +410,9 @@ export function errorForErrno(errno: number): number {
 export class HttpParser {
   readonly head = new RequestHead();
   readonly ptr: number;
-  /** Start of an incomplete head, parsed again with the next chunk. */
-  carry: Uint8Array | null = null;
+  /** An incomplete head (carry[0, carryLen)), parsed again once it can be complete. */
+  carry: Buffer | null = null;
+  private carryLen = 0;
   /** Unparsed input left by a Yield, fed again once the output drained. */
   pending: Uint8Array | null = null;
   /** Date.now() when the current incomplete head began; 0 when none (header timeout). */
@@ -421,18 +432,33 @@ export class HttpParser {
       this.pending = Buffer.concat([this.pending, chunk]);
       return;
     }
-    let src = chunk;
-    const carry = this.carry;
-    if (carry !== null) {
-      src = Buffer.concat([carry, chunk]);
-      this.carry = null;
-      // A head cannot end before a LF: keep collecting without parsing the same bytes again.
-      if (src.length <= MAX_TARGET_BYTES && chunk.indexOf(0x0a) === -1) {
-        this.carry = src;
-        return;
-      }
+    if (this.carry === null) {
+      this.engine.run(this, chunk);
+      return;
     }
-    this.engine.run(this, src);
+    const from = this.carryLen;
+    this.keep(chunk, 0, chunk.length);
+    const carry = this.carry;
+    const len = this.carryLen;
+    if (len <= MAX_HEAD_BYTES && !hasBlankLine(carry, from > 2 ? from - 2 : 0, len)) return;
+    // The buffer goes to the parser for good: body views may point into it.
+    this.carry = null;
+    this.carryLen = 0;
+    this.engine.run(this, carry.subarray(0, len));
+  }
+
+  /** Appends src[start, end) to the carried head. */
+  keep(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    let carry = this.carry;
+    if (carry === null || carry.length - this.carryLen < n) {
+      const grown = Buffer.allocUnsafe(Math.max(1024, 2 * (this.carryLen + n)));
+      if (carry !== null) carry.copy(grown, 0, 0, this.carryLen);
+      carry = grown;
+      this.carry = grown;
+    }
+    carry.set(src.subarray(start, end), this.carryLen);
+    this.carryLen += n;
   }
 
   /** Parses what a Yield left; returns false when nothing was pending. */
@@ -452,6 +478,7 @@ export class HttpParser {
   destroy(): void {
     this.engine.exp.llhttp_free(this.ptr);
     this.carry = null;
+    this.carryLen = 0;
     this.pending = null;
     this.head.release();
   }
