@@ -194,3 +194,29 @@ test('header values are found when the head arrives in three pieces', () => {
     }
   }
 });
+
+test('a head trickled one byte at a time is parsed once its blank line arrives, not per byte', () => {
+  const lines = Array.from({ length: 300 }, (_, i) => `X-H${i}: ${'v'.repeat(40)}\r\n`).join('');
+  const input = Buffer.from(`GET /get/k HTTP/1.1\r\nHost: x\r\n${lines}\r\n`, 'latin1');
+  assert.ok(input.length > 14000 && input.length < 16 * 1024);
+  let runs = 0;
+  const e = new ParserEngine(1024);
+  const run = e.run.bind(e);
+  e.run = (p, src) => {
+    runs++;
+    run(p, src);
+  };
+  let seen = 0;
+  const p = new HttpParser(e, {
+    onHead: () => 0,
+    onRequest: () => {
+      seen++;
+      return Next;
+    },
+    onError: () => assert.fail('error'),
+  });
+  for (const b of input) p.feed(Buffer.from([b]));
+  p.destroy();
+  assert.equal(seen, 1);
+  assert.ok(runs <= 2, `${runs} parses`);
+});
