@@ -2,7 +2,7 @@
  * Where everything lives in the one SharedArrayBuffer. `--memory` is the whole buffer: header,
  * content-type table, stripe table, index and page table are carved first, the rest is data pages.
  *
- *   [header 512 B][content types 64 x 256 B][class heads][stripes x 128 B][index][page meta][pages]
+ *   [header 512 B][content types 64 x 260 B][class heads][stripes x 128 B][index][page meta][pages]
  *
  * All offsets are derived from the options alone, so `attach` recomputes them from the header.
  */
@@ -45,7 +45,9 @@ export const HF_CREATED_MS = 9;
 export const H_ALLOC_LOCK = 32;
 
 export const CT_SLOTS = 64;
-export const CT_SLOT_BYTES = 256;
+/** Length byte, 3 spare bytes so the type's bytes start 4-aligned (copied as words), 255 bytes. */
+export const CT_SLOT_BYTES = 260;
+export const CT_BYTES_AT = 4;
 export const MAX_CLASSES = 128;
 
 // stripe line: 128 bytes = 32 u32 words; f64 counters in the second half

@@ -378,3 +378,30 @@ test('TooLarge when a value can never fit; big values evict small ones to fit', 
   const st = m.stats();
   assert.ok(st.bytesUsed <= st.memoryBudget);
 });
+
+test('replace in place (same slot class) updates value, type, TTL, tag and accounting', () => {
+  const s = Store.create(small);
+  let now = Date.now();
+  s.now = () => now;
+  s.set(enc('k'), enc('aaaa'), enc('text/a'), 1);
+  const t1 = read(s, enc('k'));
+  const used = s.stats().bytesUsed;
+  assert.equal(s.set(enc('k'), enc('bbbbb'), enc('text/b'), 0), SetOutcome.Replaced);
+  const t2 = read(s, enc('k'));
+  assert.equal(Buffer.from(t2.body).toString(), 'bbbbb');
+  assert.equal(Buffer.from(t2.contentType.subarray(0, t2.contentTypeLength)).toString(), 'text/b');
+  assert.ok(t2.etagLo !== t1.etagLo || t2.etagHi !== t1.etagHi);
+  now += 5_000;
+  assert.equal(read(s, enc('k')).status, ReadStatus.Hit, 'TTL cleared by the replace');
+  const st = s.stats();
+  assert.equal(st.bytesUsed, used);
+  assert.equal(st.payloadBytes, 1 + 5);
+  assert.equal(st.entries, 1);
+  // inline (non-interned) content types too: fill the intern table first
+  for (let i = 0; i < 70; i++) s.set(enc(`f${i}`), enc('x'), enc(`fill/${i}`), 0);
+  s.set(enc('k'), enc('cc'), enc('zz/inline-type'), 0);
+  s.set(enc('k'), enc('dd'), enc('yy/other-type-2'), 0);
+  const t3 = read(s, enc('k'));
+  assert.equal(Buffer.from(t3.body).toString(), 'dd');
+  assert.equal(Buffer.from(t3.contentType.subarray(0, t3.contentTypeLength)).toString(), 'yy/other-type-2');
+});
