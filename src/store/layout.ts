@@ -59,6 +59,8 @@ export const S_HAND = 4; // SIEVE hand
 export const S_COUNT = 5;
 export const S_VER_LO = 6;
 export const S_VER_HI = 7;
+/** Where the expiry sweep resumes in this stripe's list (0 = from the oldest). */
+export const S_SWEEP = 8;
 /** f64 counters, index relative to the stripe's first f64 (byte 64 of the line). */
 export const SF_HITS = 0;
 export const SF_MISSES = 1;

@@ -79,6 +79,7 @@ import {
   S_HAND,
   S_HEAD,
   S_LOCK,
+  S_SWEEP,
   S_TAIL,
   S_VER_HI,
   S_VER_LO,
@@ -102,6 +103,8 @@ const TWO32 = 2 ** 32;
 /** SIEVE evictions tried in the set's own stripe, then in other stripes, before evicting pages. */
 const OWN_SIEVE_TRIES = 16;
 const OTHER_SIEVE_TRIES = 16;
+/** Entries one sweep visit scans in a stripe before it lets go of the lock. */
+const SWEEP_BUDGET = 2048;
 
 /** Where a value's bytes live; filled by `geometry` (one per Store, reused). */
 interface Geometry {
@@ -513,6 +516,7 @@ export class Store implements KvStore {
     if (older !== 0) u32[older * 2 + E_NEWER] = newer;
     else u32[sw + S_TAIL] = newer;
     if (u32[sw + S_HAND] === ref) u32[sw + S_HAND] = newer;
+    if (u32[sw + S_SWEEP] === ref) u32[sw + S_SWEEP] = newer;
   }
 
   /** Frees the memory of an unlinked (or never linked) entry; takes the allocator lock. */
@@ -1021,7 +1025,11 @@ export class Store implements KvStore {
 
   // ---------------------------------------------------------------- maintenance
 
-  /** Reclaims expired entries in up to `maxStripes` stripes (round robin); returns how many. */
+  /**
+   * Reclaims expired entries in up to `maxStripes` stripes (round robin); returns how many.
+   * Each stripe is scanned at most SWEEP_BUDGET entries per visit, resuming where the last
+   * visit stopped, so the stripe lock is held briefly even with `--stripes 1` and a full store.
+   */
   sweepExpired(maxStripes: number): number {
     const n = Math.min(Math.max(0, Math.floor(maxStripes)), this.L.stripes);
     const u32 = this.u32;
@@ -1029,10 +1037,12 @@ export class Store implements KvStore {
     for (let k = 0; k < n; k++) {
       const s = Atomics.add(u32, H_SWEEP_CURSOR, 1) & (this.L.stripes - 1);
       const now = this.expiryUnitsNow();
+      const sw = this.sw(s);
       this.lockStripe(s);
       try {
-        let ref = u32[this.sw(s) + S_TAIL]!;
-        while (ref !== 0) {
+        let ref = u32[sw + S_SWEEP]!;
+        if (ref === 0) ref = u32[sw + S_TAIL]!;
+        for (let budget = SWEEP_BUDGET; ref !== 0 && budget > 0; budget--) {
           const next = u32[ref * 2 + E_NEWER]!;
           const exp = u32[ref * 2 + E_EXPIRY]!;
           if (exp !== 0 && now >= exp) {
@@ -1042,6 +1052,7 @@ export class Store implements KvStore {
           }
           ref = next;
         }
+        u32[sw + S_SWEEP] = ref;
       } finally {
         this.unlockStripe(s);
       }
@@ -1079,6 +1090,7 @@ export class Store implements KvStore {
         u32[sw + S_HEAD] = 0;
         u32[sw + S_TAIL] = 0;
         u32[sw + S_HAND] = 0;
+        u32[sw + S_SWEEP] = 0;
         u32[sw + S_COUNT] = 0;
         // versions never repeat: skip to the next 2^32 block
         u32[sw + S_VER_HI] = (u32[sw + S_VER_HI]! + 1) >>> 0;

@@ -405,3 +405,23 @@ test('replace in place (same slot class) updates value, type, TTL, tag and accou
   assert.equal(Buffer.from(t3.body).toString(), 'dd');
   assert.equal(Buffer.from(t3.contentType.subarray(0, t3.contentTypeLength)).toString(), 'yy/other-type-2');
 });
+
+test('sweep visits a bounded slice per call and resumes, even across deletions', () => {
+  const s = Store.create({ ...small, stripes: 1 });
+  let now = Date.now();
+  s.now = () => now;
+  const base = s.stats().bytesUsed;
+  for (let i = 0; i < 5000; i++) s.set(enc(`e${i}`), enc('v'), CT, i % 5 === 0 ? 0 : 2);
+  now += 3_000;
+  const first = s.sweepExpired(1);
+  assert.ok(first > 0 && first <= 2048, `first slice ${first}`);
+  // delete around the resume point, then finish the pass
+  for (let i = 2000; i < 2600; i += 3) if (i % 5 !== 0) s.delete(enc(`e${i}`));
+  let total = first;
+  for (let k = 0; k < 10; k++) total += s.sweepExpired(1);
+  const st = s.stats();
+  assert.equal(st.entries, 1000, 'only the entries without TTL are left');
+  assert.ok(total > 3700 && total <= 4000, `swept ${total}`);
+  for (let i = 0; i < 5000; i += 5) s.delete(enc(`e${i}`));
+  assert.equal(s.stats().bytesUsed, base);
+});
