@@ -91,7 +91,10 @@ export class ReadResult {
   body: Uint8Array = EMPTY;
   readonly contentType = new Uint8Array(MAX_CONTENT_TYPE_BYTES);
   contentTypeLength = 0;
-  /** Strong ETag: 64-bit content hash of the stored value, stable across threads and restarts. */
+  /**
+   * Strong ETag, 64 bits: the store's random epoch XOR the entry's version. The same in every
+   * thread and across worker restarts; changes on every set; never reissued (new epoch per process).
+   */
   etagHi = 0;
   etagLo = 0;
 
