@@ -761,7 +761,8 @@ export class Store implements KvStore {
     const ctRef = this.internCt(contentType);
     const ctInline = ctRef === 0 ? 1 + contentType.length : 0;
     const g = this.geometry(keyLen, ctInline, valueLen);
-    if (g.nPages + 1 > this.numPages) return SetOutcome.TooLarge;
+    // a head slot over one page (a page table for a value over ~1 GiB) or more pages than exist
+    if (g.slotBytes > PAGE || g.nPages + 1 > this.numPages) return SetOutcome.TooLarge;
     let expiry = 0;
     if (ttlSeconds > 0) {
       const units = Math.ceil(
