@@ -158,10 +158,12 @@ export class Store implements KvStore {
   private otherCursor = 0;
   private lastCtRef = 0;
   /** Word view of the last copy destination's buffer (a connection's arena, reused). */
-  private dstBufA: ArrayBufferLike | null = null;
+  private dstA: Uint8Array | null = null;
   private dstU32A: Uint32Array = new Uint32Array(0);
-  private dstBufB: ArrayBufferLike | null = null;
+  private dstOffA = 0;
+  private dstB: Uint8Array | null = null;
   private dstU32B: Uint32Array = new Uint32Array(0);
+  private dstOffB = 0;
 
   /** The SharedArrayBuffer size for `opts`: always `opts.memory` (the budget is the buffer). */
   static bytesFor(opts: StoreOptions): number {
@@ -410,27 +412,44 @@ export class Store implements KvStore {
    */
   private copyBytes(from: number, n: number, dst: Uint8Array, dstOff: number): void {
     const u8 = this.u8;
-    if (n >= 8 && (from & 3) === 0 && ((dst.byteOffset + dstOff) & 3) === 0 && n <= 512) {
-      // word copy: several times faster than bytes or a view + set for short runs from a SAB
-      const buf = dst.buffer;
+    if (n >= 8 && n <= 512 && (from & 3) === 0) {
+      // word copy: several times faster than bytes or a view + set for short runs from a SAB.
+      // Views are cached by destination object (the connection's arena, the content-type bytes)
+      // because .buffer and .byteOffset are slow getters on Buffers.
       let d32: Uint32Array;
-      if (buf === this.dstBufA) d32 = this.dstU32A;
-      else if (buf === this.dstBufB) d32 = this.dstU32B;
-      else {
-        // two cached views: the connection's arena and the ReadResult's content-type bytes
+      let at: number;
+      if (dst === this.dstA) {
+        d32 = this.dstU32A;
+        at = this.dstOffA + dstOff;
+      } else if (dst === this.dstB) {
+        d32 = this.dstU32B;
+        at = this.dstOffB + dstOff;
+      } else if (dst.buffer === this.dstU32A.buffer) {
+        // a fresh Buffer from the same allocation pool as the last one
+        d32 = this.dstU32A;
+        at = dst.byteOffset + dstOff;
+      } else {
+        const buf = dst.buffer;
         d32 = new Uint32Array(buf, 0, buf.byteLength >>> 2);
-        this.dstBufB = this.dstBufA;
+        this.dstB = this.dstA;
         this.dstU32B = this.dstU32A;
-        this.dstBufA = buf;
+        this.dstOffB = this.dstOffA;
+        this.dstA = dst;
         this.dstU32A = d32;
+        this.dstOffA = dst.byteOffset;
+        at = this.dstOffA + dstOff;
       }
-      const s32 = this.u32;
-      const words = n >>> 2;
-      const dw = (dst.byteOffset + dstOff) >>> 2;
-      const sw = from >>> 2;
-      for (let i = 0; i < words; i++) d32[dw + i] = s32[sw + i]!;
-      for (let i = words << 2; i < n; i++) dst[dstOff + i] = u8[from + i]!;
-    } else if (n <= 32) {
+      if ((at & 3) === 0) {
+        const s32 = this.u32;
+        const words = n >>> 2;
+        const dw = at >>> 2;
+        const sw = from >>> 2;
+        for (let i = 0; i < words; i++) d32[dw + i] = s32[sw + i]!;
+        for (let i = words << 2; i < n; i++) dst[dstOff + i] = u8[from + i]!;
+        return;
+      }
+    }
+    if (n <= 32) {
       for (let i = 0; i < n; i++) dst[dstOff + i] = u8[from + i]!;
     } else {
       dst.set(u8.subarray(from, from + n), dstOff);
@@ -960,9 +979,9 @@ export class Store implements KvStore {
           this.copyOut(ref, g, start, len, t, at);
           // reuse the previous view when it already spans exactly these bytes (no allocation)
           out.body =
-            prevBody.buffer === t.buffer &&
+            prevBody.length === len &&
             prevBody.byteOffset === t.byteOffset + at &&
-            prevBody.length === len
+            prevBody.buffer === t.buffer
               ? prevBody
               : t.subarray(at, at + len);
         } else {
