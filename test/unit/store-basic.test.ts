@@ -425,3 +425,35 @@ test('sweep visits a bounded slice per call and resumes, even across deletions',
   for (let i = 0; i < 5000; i += 5) s.delete(enc(`e${i}`));
   assert.equal(s.stats().bytesUsed, base);
 });
+
+test('copies are exact for every destination alignment, length and target kind', () => {
+  const s = Store.create(small);
+  const values: Buffer[] = [];
+  for (let n = 0; n <= 600; n += 7) {
+    values.push(pattern(n, n + 1));
+    s.set(enc(`a${n}`), values[values.length - 1]!, enc(`t/${n % 3}`), 0);
+  }
+  const arenas = [Buffer.alloc(2048), new Uint8Array(2048), new Uint8Array(new SharedArrayBuffer(2048))];
+  const r = new ReadResult();
+  for (let round = 0; round < 2; round++) {
+    for (let vi = 0; vi < values.length; vi++) {
+      const v = values[vi]!;
+      for (const arena of arenas) {
+        for (let off = 0; off < 8; off++) {
+          r.reset();
+          r.target = (off & 1) === 0 ? arena : arena.subarray(3);
+          r.targetOffset = off;
+          s.get(enc(`a${vi * 7}`), r);
+          assert.ok(Buffer.from(r.body).equals(v), `len ${v.length} off ${off}`);
+          assert.equal(
+            Buffer.from(r.contentType.subarray(0, r.contentTypeLength)).toString(),
+            `t/${(vi * 7) % 3}`,
+          );
+        }
+      }
+      r.reset();
+      s.get(enc(`a${vi * 7}`), r);
+      assert.ok(Buffer.from(r.body).equals(v));
+    }
+  }
+});
