@@ -33,6 +33,8 @@ const HELP = `usage: npm run bench -- [options]
   --note TEXT           remark stored with the results (e.g. "machine busy with builds")
   --out DIR             results folder (default bench/results)
   --no-save             print only
+  --rerender            rebuild latest.{md,json} and the SVGs from latest.json's run and its
+                        raw/<run>.jsonl cells (after a change to the report format), without running
   -h, --help`;
 
 function options() {
@@ -55,6 +57,7 @@ function options() {
       note: { type: 'string', default: '' },
       out: { type: 'string', default: path.join(ROOT, 'bench/results') },
       'no-save': { type: 'boolean', default: false },
+      rerender: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -92,7 +95,22 @@ function options() {
     note: values.note,
     out: path.resolve(values.out),
     save: !values['no-save'],
+    rerender: values.rerender,
   };
+}
+
+function rerender(out) {
+  const { run } = JSON.parse(readFileSync(path.join(out, 'latest.json'), 'utf8'));
+  const cells = readFileSync(path.join(out, 'raw', `${run.id}.jsonl`), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+  const servers = SERVER_NAMES.filter((s) => cells.some((c) => c.server === s));
+  const workloads = WORKLOADS.filter((w) => cells.some((c) => c.workload === w.id));
+  const rows = aggregate(cells, workloads, servers);
+  console.log(consoleTable(rows));
+  const files = writeRunResults(out, run, cells, rows, workloads, servers, { history: false });
+  console.log(`\nrewrote:\n  ${files.map((f) => path.relative(process.cwd(), f)).join('\n  ')}`);
 }
 
 function peerVersions() {
@@ -119,6 +137,7 @@ async function main() {
     console.log(HELP);
     return;
   }
+  if (o.rerender) return rerender(o.out);
   const missing = wrkMissing();
   if (missing) {
     console.error(`bench: ${missing}`);

@@ -39,7 +39,7 @@ export function aggregate(cells, workloads, servers) {
         continue;
       }
       for (const m of METRICS) row[m] = median(ok.map((c) => c[m]));
-      for (const m of ['rps', 'p99ms']) {
+      for (const m of ['rps', 'p99ms', 'cpuPer100k']) {
         const v = ok.map((c) => c[m]);
         row[`${m}Min`] = Math.min(...v);
         row[`${m}Max`] = Math.max(...v);
@@ -53,6 +53,11 @@ export function aggregate(cells, workloads, servers) {
     const base = rows.find((r) => r.workload === w.id && r.server === 'node-http' && r.runs > 0);
     for (const r of rows.filter((x) => x.workload === w.id && x.runs > 0)) {
       r.vsNodeHttp = base ? compare(r.rps, base.rps) : { ratio: NaN, verdict: 'n/a' };
+      // CPU per request is far less sensitive than req/s to a server that did not get its whole
+      // core (a busy machine), so it is compared too.
+      r.cpuVsNodeHttp = base
+        ? compare(r.cpuPer100k, base.cpuPer100k, { lowerIsBetter: true })
+        : { ratio: NaN, verdict: 'n/a' };
     }
   }
   return rows;
@@ -68,23 +73,26 @@ function rpsCell(r) {
   return `${fmt(r.rps)}${s}${r.wrkCpuUtil >= CLIENT_BOUND ? ' †' : ''}`;
 }
 
-function vsCell(r) {
-  if (!r.vsNodeHttp || !Number.isFinite(r.vsNodeHttp.ratio)) return '';
-  if (r.server === 'node-http') return 'baseline';
-  const x = `${r.vsNodeHttp.ratio.toFixed(2)}×`;
-  return r.vsNodeHttp.verdict === 'not shown' ? `${x} (not shown)` : x;
+function vsCell(c) {
+  return (r) => {
+    if (!r[c] || !Number.isFinite(r[c].ratio)) return '';
+    if (r.server === 'node-http') return 'baseline';
+    const x = `${r[c].ratio.toFixed(2)}×`;
+    return r[c].verdict === 'not shown' ? `${x} (not shown)` : x;
+  };
 }
 
 export const COLUMNS = [
   ['Workload', (r) => r.title],
   ['Server', (r) => SERVER_LABELS[r.server] ?? r.server],
   ['req/s (median ±half-range)', (r) => (r.runs ? rpsCell(r) : `skipped: ${r.skipped}`)],
-  ['vs node:http', vsCell],
+  ['vs node:http', vsCell('vsNodeHttp')],
   ['p50 ms', (r) => (r.runs ? num(r.p50ms) : '')],
   ['p99 ms', (r) => (r.runs ? num(r.p99ms) : '')],
   ['p99.9 ms', (r) => (r.runs ? num(r.p999ms) : '')],
   ['MB/s', (r) => (r.runs ? num(r.mbps, 1) : '')],
   ['server CPU s /100k req', (r) => (r.runs ? num(r.cpuPer100k, 2) : '')],
+  ['CPU/req vs node:http', vsCell('cpuVsNodeHttp')],
   ['server CPU', (r) => (r.runs ? pct(r.serverCpuUtil) : '')],
   ['wrk CPU', (r) => (r.runs ? pct(r.wrkCpuUtil) : '')],
   ['peak RSS MiB', (r) => (r.runs ? num(r.peakRssMiB, 0) : '')],
@@ -140,10 +148,11 @@ export function markdownRun(run, rows) {
     NOISE_NOTE,
     '',
     markdownTable(rows),
-    'Columns: req/s and MB/s (request + response bytes) from wrk; latency percentiles from wrk (per pipelined batch for the pipelined workload); server CPU seconds per 100,000 requests and CPU use (100% = one core) from /proc utime+stime of the server process tree during the measured run; wrk CPU near 100% means the client, not the server, was the limit; peak RSS is VmHWM (preload included); errors are socket errors and timeouts; non-2xx counts statuses ≥ 400 other than the 404 misses of the Zipf workload; hit ratio is 1 − 404s / GETs, with an exact LRU simulation of the same trace and capacity in parentheses (stripecache; for unbounded Map peers the simulation is unbounded).',
+    'Columns: req/s and MB/s (request + response bytes) from wrk; latency percentiles from wrk (per pipelined batch for the pipelined workload); server CPU seconds per 100,000 requests and CPU use (100% = one core) from /proc utime+stime of the server process tree during the measured run (CPU/req vs node:http compares it, lower is better: it holds up better than req/s when the server did not get its whole core); wrk CPU near 100% means the client, not the server, was the limit; peak RSS is VmHWM (preload included); errors are socket errors and timeouts; non-2xx counts statuses ≥ 400 other than the 404 misses of the Zipf workload; hit ratio is 1 − 404s / GETs, with an exact LRU simulation of the same trace and capacity in parentheses (stripecache; for unbounded Map peers the simulation is unbounded).',
     '',
     '![req/s per server and workload](latest-rps.svg)',
     '![p99 latency per server and workload](latest-p99.svg)',
+    '![server CPU per request, per server and workload](latest-cpu.svg)',
     '',
   ]
     .filter((l) => l !== null)
@@ -189,17 +198,29 @@ export function charts(run, rows, workloads, servers) {
       labels,
       groups: groups('p99ms', 'p99msMin', 'p99msMax'),
     }),
+    cpu: barPanels({
+      title: 'Server CPU seconds per 100,000 requests (lower is better)',
+      subtitle: sub,
+      unit: 'CPU s',
+      labels,
+      groups: groups('cpuPer100k', 'cpuPer100kMin', 'cpuPer100kMax'),
+    }),
   };
 }
 
 /** Writes latest.{json,md}, latest-{rps,p99}.svg, appends history.jsonl and raw/<id>.jsonl. */
-export function writeRunResults(outDir, run, cells, rows, workloads, servers) {
+export function writeRunResults(outDir, run, cells, rows, workloads, servers, { history = true } = {}) {
   mkdirSync(path.join(outDir, 'raw'), { recursive: true });
   const c = charts(run, rows, workloads, servers);
   writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({ run, rows }, null, 1) + '\n');
   writeFileSync(path.join(outDir, 'latest.md'), markdownRun(run, rows));
   writeFileSync(path.join(outDir, 'latest-rps.svg'), c.rps);
   writeFileSync(path.join(outDir, 'latest-p99.svg'), c.p99);
+  writeFileSync(path.join(outDir, 'latest-cpu.svg'), c.cpu);
+  if (!history)
+    return ['latest.md', 'latest.json', 'latest-rps.svg', 'latest-p99.svg', 'latest-cpu.svg'].map((f) =>
+      path.join(outDir, f),
+    );
   appendFileSync(
     path.join(outDir, 'history.jsonl'),
     rows
@@ -217,6 +238,7 @@ export function writeRunResults(outDir, run, cells, rows, workloads, servers) {
     'latest.json',
     'latest-rps.svg',
     'latest-p99.svg',
+    'latest-cpu.svg',
     'history.jsonl',
     `raw/${run.id}.jsonl`,
   ].map((f) => path.join(outDir, f));
