@@ -159,6 +159,32 @@ export function markdownRun(run, rows) {
     .join('\n');
 }
 
+/**
+ * Compact pivot for the top-level README: one row per workload, one column per server, each cell
+ * "req/s · CPU s per 100k requests".
+ */
+export function summaryTable(run, rows, workloads, servers) {
+  const head = `| Workload | ${servers.map((s) => SERVER_LABELS[s] ?? s).join(' | ')} |\n|${[0, ...servers].map(() => ' --- ').join('|')}|\n`;
+  const body = workloads
+    .map((w) => {
+      const cells = servers.map((s) => {
+        const r = rows.find((x) => x.workload === w.id && x.server === s);
+        if (!r?.runs) return 'skipped';
+        const hit = Number.isFinite(r.hitRatio) ? `, hit ${pct(r.hitRatio)}` : '';
+        return `${fmt(r.rps)}${r.wrkCpuUtil >= CLIENT_BOUND ? ' †' : ''} · ${num(r.cpuPer100k)}${hit}`;
+      });
+      return `| ${w.title} | ${cells.join(' | ')} |`;
+    })
+    .join('\n');
+  const m = run.machine;
+  return (
+    head +
+    body +
+    `\n\nreq/s (median of ${run.config.repeat}) · server CPU seconds per 100,000 requests; ${run.date.slice(0, 10)}, ` +
+    `${m.cores} cores ${m.cpu}, Node ${m.node}, ${m.kernel}; \`${run.command}\`.\n`
+  );
+}
+
 export function consoleTable(rows) {
   const cols = COLUMNS.filter((c) => !['MB/s'].includes(c[0]));
   const cells = [cols.map((c) => c[0]), ...rows.map((r) => cols.map((c) => String(c[1](r))))];
@@ -217,10 +243,16 @@ export function writeRunResults(outDir, run, cells, rows, workloads, servers, { 
   writeFileSync(path.join(outDir, 'latest-rps.svg'), c.rps);
   writeFileSync(path.join(outDir, 'latest-p99.svg'), c.p99);
   writeFileSync(path.join(outDir, 'latest-cpu.svg'), c.cpu);
+  writeFileSync(path.join(outDir, 'latest-summary.md'), summaryTable(run, rows, workloads, servers));
   if (!history)
-    return ['latest.md', 'latest.json', 'latest-rps.svg', 'latest-p99.svg', 'latest-cpu.svg'].map((f) =>
-      path.join(outDir, f),
-    );
+    return [
+      'latest.md',
+      'latest-summary.md',
+      'latest.json',
+      'latest-rps.svg',
+      'latest-p99.svg',
+      'latest-cpu.svg',
+    ].map((f) => path.join(outDir, f));
   appendFileSync(
     path.join(outDir, 'history.jsonl'),
     rows
@@ -235,6 +267,7 @@ export function writeRunResults(outDir, run, cells, rows, workloads, servers, { 
   );
   return [
     'latest.md',
+    'latest-summary.md',
     'latest.json',
     'latest-rps.svg',
     'latest-p99.svg',
