@@ -38,7 +38,7 @@ if (!isMainThread) {
     }
     ops += 256;
   }
-  parentPort.postMessage(ops);
+  parentPort.postMessage({ ops, contended: store.contendedLocks });
 } else {
   const arg = (name, d) => {
     const i = process.argv.indexOf(name);
@@ -48,7 +48,7 @@ if (!isMainThread) {
   const seconds = arg('--seconds', 2);
   const repeat = arg('--repeat', 3);
 
-  async function run(stripes) {
+  async function run(stripes, nThreads = threads) {
     const store = Store.create({ memory: 256 << 20, maxKeys: 100_000, stripes, maxValueSize: 1 << 20 });
     const v = Buffer.alloc(64, 0x61);
     const ct = Buffer.from('application/octet-stream');
@@ -56,27 +56,32 @@ if (!isMainThread) {
     const ctl = new SharedArrayBuffer(8);
     const c = new Int32Array(ctl);
     const ws = [];
-    for (let t = 1; t <= threads; t++) {
+    for (let t = 1; t <= nThreads; t++) {
       const w = new Worker(new URL(import.meta.url), {
         workerData: { sab: store.sab, ownerId: t, ctl, ms: seconds * 1000, seed: 0x9e3779b9 ^ t },
       });
       ws.push(new Promise((resolve, reject) => (w.once('message', resolve), w.once('error', reject))));
     }
-    while (Atomics.load(c, 0) < threads) await new Promise((r) => setTimeout(r, 5));
+    while (Atomics.load(c, 0) < nThreads) await new Promise((r) => setTimeout(r, 5));
     const t0 = process.hrtime.bigint();
     Atomics.store(c, 1, 1);
     Atomics.notify(c, 1);
-    const ops = (await Promise.all(ws)).reduce((a, b) => a + b, 0);
+    const reports = await Promise.all(ws);
+    const ops = reports.reduce((a, b) => a + b.ops, 0);
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    contended[stripes === 1 ? 1 : nThreads === 1 ? 'single' : 256] +=
+      reports.reduce((a, b) => a + b.contended, 0) / ops;
     return ops / s;
   }
 
-  const res = { 1: [], 256: [] };
+  const res = { 1: [], 256: [], single: [] };
+  const contended = { 1: 0, 256: 0, single: 0 };
   for (let r = 0; r < repeat; r++) {
-    for (const stripes of r % 2 ? [256, 1] : [1, 256]) {
-      const v = await run(stripes);
+    for (const stripes of r % 2 ? [256, 1, 'single'] : ['single', 1, 256]) {
+      const v = stripes === 'single' ? await run(256, 1) : await run(stripes);
       res[stripes].push(v);
-      console.log(`repeat ${r + 1} stripes ${stripes}: ${(v / 1e6).toFixed(3)} M ops/s`);
+      const what = stripes === 'single' ? '1 thread, stripes 256' : `${threads} threads, stripes ${stripes}`;
+      console.log(`repeat ${r + 1} ${what}: ${(v / 1e6).toFixed(3)} M ops/s`);
     }
   }
   const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -90,5 +95,17 @@ if (!isMainThread) {
   );
   console.log(
     `BENCH ${JSON.stringify({ name: 'stripes 256 / stripes 1 throughput', value: Number((m256 / m1).toFixed(2)) })}`,
+  );
+  for (const k of [1, 256]) {
+    console.log(
+      `BENCH ${JSON.stringify({ name: `${threads} threads stripes ${k}: lock acquisitions that had to spin or wait (%)`, value: Number(((contended[k] / repeat) * 100).toFixed(3)) })}`,
+    );
+  }
+  const m0 = median(res.single);
+  console.log(
+    `BENCH ${JSON.stringify({ name: 'store 1 thread 80/20 64 B (M ops/s)', value: Number((m0 / 1e6).toFixed(3)) })}`,
+  );
+  console.log(
+    `BENCH ${JSON.stringify({ name: `${threads} threads stripes 256 / 1 thread`, value: Number((m256 / m0).toFixed(2)) })}`,
   );
 }

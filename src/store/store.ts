@@ -123,6 +123,8 @@ interface Geometry {
 export class Store implements KvStore {
   readonly sab: SharedArrayBuffer;
   readonly ownerId: number;
+  /** Stripe lock acquisitions by this instance that missed the fast path (for benchmarks). */
+  contendedLocks = 0;
   /** Milliseconds clock for TTLs; tests replace it. */
   now: () => number = Date.now;
 
@@ -256,7 +258,10 @@ export class Store implements KvStore {
 
   private lockStripe(s: number): void {
     const i = this.sw(s) + S_LOCK;
-    if (Atomics.compareExchange(this.i32, i, 0, this.me) !== 0) lockSlow(this.i32, i, this.me, 'stripe');
+    if (Atomics.compareExchange(this.i32, i, 0, this.me) !== 0) {
+      this.contendedLocks++;
+      lockSlow(this.i32, i, this.me, 'stripe');
+    }
   }
 
   private unlockStripe(s: number): void {
