@@ -9,7 +9,11 @@
 import { constants } from 'node:buffer';
 import type { StoreOptions } from './api.js';
 
-const MAX_LENGTH = constants.MAX_LENGTH;
+/**
+ * Byte offsets are handled with 32-bit integer ops on the hot path (`>>> 2`, `& 3`), so the
+ * buffer is at most 4 GiB (and never more than this Node's largest Buffer).
+ */
+export const MAX_MEMORY = Math.min(2 ** 32, constants.MAX_LENGTH);
 
 export const MAGIC = 0x53435331; // "SCS1"
 export const LAYOUT_VERSION = 1;
@@ -145,7 +149,7 @@ function positiveInt(name: string, v: number, max: number): void {
 
 /** Validates the options and computes every region; throws RangeError with a human message. */
 export function computeLayout(opts: StoreOptions): Layout {
-  positiveInt('memory', opts.memory, Math.min(2 ** 34, MAX_LENGTH));
+  positiveInt('memory', opts.memory, MAX_MEMORY);
   positiveInt('stripes', opts.stripes, 65536);
   if ((opts.stripes & (opts.stripes - 1)) !== 0) {
     throw new RangeError(`stripes must be a power of two (1, 2, 4, ... 65536), got ${opts.stripes}`);
