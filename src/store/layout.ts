@@ -16,7 +16,7 @@ import type { StoreOptions } from './api.js';
 export const MAX_MEMORY = Math.min(2 ** 32, constants.MAX_LENGTH);
 
 export const MAGIC = 0x53435331; // "SCS1"
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 /** Data page: the unit the global allocator hands out (slab pages and large-value pages). */
 export const PAGE_SHIFT = 16;

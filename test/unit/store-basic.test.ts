@@ -457,3 +457,41 @@ test('copies are exact for every destination alignment, length and target kind',
     }
   }
 });
+
+test('bulk copies are exact whatever the source and target alignment modulo 8', () => {
+  const s = Store.create({ memory: 32 << 20, maxKeys: 1000, stripes: 4, maxValueSize: 4 << 20 });
+  const sizes = [513, 1000, 4096, 4099, 65_530, 65_536, 70_001, 200_003];
+  const backing = Buffer.alloc((200_003 + 16) * 2);
+  const target = new Uint8Array(200_003 + 16);
+  const r = new ReadResult();
+  for (const n of sizes) {
+    const v = pattern(n, n);
+    for (let srcOff = 0; srcOff < 8; srcOff++) {
+      const key = enc(`bulk${n}/${srcOff}`);
+      const src = backing.subarray(srcOff, srcOff + n);
+      v.copy(src);
+      // one view, or chunks with odd boundaries
+      const value = (srcOff & 1) === 0 ? src : [src.subarray(0, 333), src.subarray(333)];
+      assert.equal(s.set(key, value, CT, 0), SetOutcome.Created);
+      for (let dstOff = 0; dstOff < 8; dstOff += 3) {
+        r.reset();
+        r.target = target;
+        r.targetOffset = dstOff;
+        s.get(key, r);
+        assert.ok(Buffer.from(r.body).equals(v), `len ${n} src ${srcOff} dst ${dstOff}`);
+        r.reset();
+        r.target = target;
+        r.targetOffset = dstOff;
+        r.rangeKind = RangeKind.FromTo;
+        r.rangeA = 1 + srcOff;
+        r.rangeB = n - 2;
+        s.get(key, r);
+        assert.ok(Buffer.from(r.body).equals(v.subarray(1 + srcOff, n - 1)), `range len ${n}`);
+      }
+      r.reset();
+      s.get(key, r);
+      assert.ok(Buffer.from(r.body).equals(v), `allocated, len ${n}`);
+      assert.equal(s.delete(key), true);
+    }
+  }
+});
