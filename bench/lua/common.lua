@@ -74,6 +74,22 @@ function M.sum(name)
   return total
 end
 
+-- wrk's percentile() only walks buckets from latency.min up, but its coordinated-omission
+-- correction adds samples below min (heavily so when pipelining, as it spaces them by the time
+-- per response, not per batch), so a high percentile can come back 0. Then walk every bucket.
+local function percentile(latency, p)
+  local v = latency:percentile(p)
+  if v > 0 or latency.max == 0 then return v end
+  local total = 0
+  for i = 0, latency.max do total = total + latency[i] end
+  local rank, seen = p / 100 * total, 0
+  for i = 0, latency.max do
+    seen = seen + latency[i]
+    if seen >= rank then return i end
+  end
+  return latency.max
+end
+
 -- wrk calls done() in the main state once the run is over. extra: per-thread global names to sum.
 function M.done_with(extra)
   return function(summary, latency, requests)
@@ -94,10 +110,10 @@ function M.done_with(extra)
         mean = latency.mean,
         max = latency.max,
         stdev = latency.stdev,
-        p50 = latency:percentile(50),
-        p90 = latency:percentile(90),
-        p99 = latency:percentile(99),
-        p999 = latency:percentile(99.9),
+        p50 = percentile(latency, 50),
+        p90 = percentile(latency, 90),
+        p99 = percentile(latency, 99),
+        p999 = percentile(latency, 99.9),
       },
       counters = {},
     }
