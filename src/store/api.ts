@@ -98,6 +98,16 @@ export class ReadResult {
   etagHi = 0;
   etagLo = 0;
 
+  // ---- kept by `get` ----
+  /**
+   * The last view `get` made into a target, and where it points: the next `get` of the same length
+   * into the same place reuses it (no allocation) without asking the view for its buffer and
+   * offset (`.buffer` is a call into the runtime).
+   */
+  bodyView: Uint8Array = EMPTY;
+  bodyViewTarget: Uint8Array | null = null;
+  bodyViewAt = 0;
+
   /** Resets the inputs to "plain GET of the whole value". */
   reset(): void {
     this.rangeKind = RangeKind.None;

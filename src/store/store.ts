@@ -94,7 +94,7 @@ import {
   computeLayout,
   type Layout,
 } from './layout.js';
-import { lockSlow, stealLock, tryLock, unlock } from './lock.js';
+import { StoreLockDesyncError, lockSlow, stealLock, tryLock, unlock } from './lock.js';
 
 if (endianness() !== 'LE') throw new Error('stripecache store: little-endian platforms only');
 
@@ -156,6 +156,10 @@ export class Store implements KvStore {
   private readonly slots: number;
   private readonly cap: number;
   private readonly numPages: number;
+  /** u32 index of stripe 0's line, f64 index of its counters, u32 index of its first slot. */
+  private readonly sw0: number;
+  private readonly sf0: number;
+  private readonly iw0: number;
   private readonly g: Geometry = {
     large: false,
     tailPage: false,
@@ -253,6 +257,9 @@ export class Store implements KvStore {
     this.slots = this.L.slotsPerStripe;
     this.cap = this.L.stripeCap;
     this.numPages = this.L.numPages;
+    this.sw0 = this.L.stripeTable >>> 2;
+    this.sf0 = (this.L.stripeTable + 64) >>> 3;
+    this.iw0 = this.L.index >>> 2;
   }
 
   // ---------------------------------------------------------------- stripe helpers
@@ -263,12 +270,12 @@ export class Store implements KvStore {
 
   /** u32 index of stripe s's line. */
   private sw(s: number): number {
-    return (this.L.stripeTable + s * STRIPE_BYTES) >>> 2;
+    return this.sw0 + s * (STRIPE_BYTES >>> 2);
   }
 
   /** f64 index of stripe s's counters. */
   private sf(s: number): number {
-    return (this.L.stripeTable + s * STRIPE_BYTES + 64) >>> 3;
+    return this.sf0 + s * (STRIPE_BYTES >>> 3);
   }
 
   private lockStripe(s: number): void {
@@ -281,6 +288,18 @@ export class Store implements KvStore {
 
   private unlockStripe(s: number): void {
     unlock(this.i32, this.sw(s) + S_LOCK, this.me, 'stripe');
+  }
+
+  /** The stripe lock at word `lw` was taken: spin, then wait (out of line of the fast path). */
+  private lockStripeContended(lw: number): void {
+    this.contendedLocks++;
+    lockSlow(this.i32, lw, this.me, 'stripe');
+  }
+
+  /** After an unlock CAS that found `found`: desync error, or wake a waiter. */
+  private unlockStripeTail(lw: number, found: number): void {
+    if (found !== this.me) throw new StoreLockDesyncError('stripe', this.me, found);
+    Atomics.notify(this.i32, lw, 1);
   }
 
   private lockAlloc(): void {
@@ -297,7 +316,7 @@ export class Store implements KvStore {
 
   /** u32 index of stripe s's first index slot. */
   private iw(s: number): number {
-    return (this.L.index >>> 2) + s * this.slots * 2;
+    return this.iw0 + s * this.slots * 2;
   }
 
   private home(h: number): number {
@@ -838,11 +857,14 @@ export class Store implements KvStore {
       expiry = Math.min(Math.max(units, 1), 0xffffffff);
     }
     const h = hashBytes(key, this.seed);
-    const s = this.stripeOf(h);
+    const s = this.shift === 32 ? 0 : h >>> this.shift;
     const u32 = this.u32;
-    const sw = this.sw(s);
-    const sf = this.sf(s);
-    this.lockStripe(s);
+    const sw = this.sw0 + s * (STRIPE_BYTES >>> 2);
+    const sf = this.sf0 + s * (STRIPE_BYTES >>> 3);
+    const i32 = this.i32;
+    const me = this.me;
+    const lw = sw + S_LOCK;
+    if (Atomics.compareExchange(i32, lw, 0, me) !== 0) this.lockStripeContended(lw);
     try {
       this.f64[sf + SF_SETS]++;
       let existed = false;
@@ -925,7 +947,8 @@ export class Store implements KvStore {
       this.f64[sf + SF_PAYLOAD] += keyLen + valueLen;
       return existed ? SetOutcome.Replaced : SetOutcome.Created;
     } finally {
-      this.unlockStripe(s);
+      const found = Atomics.compareExchange(i32, lw, me, 0);
+      if (found !== me || Atomics.load(i32, lw + 1) !== 0) this.unlockStripeTail(lw, found);
     }
   }
 
@@ -939,9 +962,13 @@ export class Store implements KvStore {
     out.etagHi = 0;
     out.etagLo = 0;
     const h = hashBytes(key, this.seed);
-    const s = this.stripeOf(h);
-    const sf = this.sf(s);
-    this.lockStripe(s);
+    const s = this.shift === 32 ? 0 : h >>> this.shift;
+    const sf = this.sf0 + s * (STRIPE_BYTES >>> 3);
+    // lock and unlock fast paths inline: the hot path makes no call for them
+    const i32 = this.i32;
+    const me = this.me;
+    const lw = this.sw0 + s * (STRIPE_BYTES >>> 2) + S_LOCK;
+    if (Atomics.compareExchange(i32, lw, 0, me) !== 0) this.lockStripeContended(lw);
     try {
       const ref = this.find(s, h, key);
       if (ref === 0) {
@@ -1026,12 +1053,20 @@ export class Store implements KvStore {
           const at = out.targetOffset;
           this.copyOut(ref, g, start, len, t, at);
           // reuse the previous view when it already spans exactly these bytes (no allocation)
-          out.body =
-            prevBody.length === len &&
-            prevBody.byteOffset === t.byteOffset + at &&
-            prevBody.buffer === t.buffer
-              ? prevBody
-              : t.subarray(at, at + len);
+          if (
+            prevBody === out.bodyView &&
+            out.bodyViewTarget === t &&
+            out.bodyViewAt === at &&
+            prevBody.length === len
+          ) {
+            out.body = prevBody;
+          } else {
+            const v = t.subarray(at, at + len);
+            out.body = v;
+            out.bodyView = v;
+            out.bodyViewTarget = t;
+            out.bodyViewAt = at;
+          }
         } else {
           const b = Buffer.allocUnsafe(len);
           this.copyOut(ref, g, start, len, b, 0);
@@ -1040,7 +1075,8 @@ export class Store implements KvStore {
       }
       return (out.status = status);
     } finally {
-      this.unlockStripe(s);
+      const found = Atomics.compareExchange(i32, lw, me, 0);
+      if (found !== me || Atomics.load(i32, lw + 1) !== 0) this.unlockStripeTail(lw, found);
     }
   }
 
