@@ -107,6 +107,9 @@ export class ReadResult {
   bodyView: Uint8Array = EMPTY;
   bodyViewTarget: Uint8Array | null = null;
   bodyViewAt = 0;
+  /** Which store's interned content type `contentType` holds (the copy is skipped when unchanged). */
+  contentTypeOf: object | null = null;
+  contentTypeRef = 0;
 
   /** Resets the inputs to "plain GET of the whole value". */
   reset(): void {

@@ -119,6 +119,24 @@ function valueStart(keyLen: number, ctInline: number, valueLen: number): number 
   return valueLen > WORD_COPY_MAX ? (base + 7) & ~7 : (base + 3) & ~3;
 }
 
+/**
+ * SAB bytes at `at` (4-aligned) equal `b`: a word of the SAB against four bytes of `b` at a time
+ * (`b` is any view, so it cannot be read by words without allocating one).
+ */
+function bytesEqual(i32: Int32Array, u8: Uint8Array, at: number, b: Uint8Array): boolean {
+  const n = b.length;
+  const n4 = n & ~3;
+  const w = at >>> 2;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    if (i32[w + (i >>> 2)] !== (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24))) {
+      return false;
+    }
+  }
+  for (; i < n; i++) if (u8[at + i] !== b[i]) return false;
+  return true;
+}
+
 /** Where a value's bytes live; filled by `geometry` (one per Store, reused). */
 interface Geometry {
   large: boolean;
@@ -328,9 +346,7 @@ export class Store implements KvStore {
     const u32 = this.u32;
     if ((u32[ref * 2 + E_MISC]! & 0xffff) !== key.length) return false;
     const u8 = this.u8;
-    const base = ref * 8 + E_HEADER_BYTES;
-    for (let i = 0; i < key.length; i++) if (u8[base + i] !== key[i]) return false;
-    return true;
+    return bytesEqual(this.i32, u8, ref * 8 + E_HEADER_BYTES, key);
   }
 
   /** Entry ref for key in stripe s (0 when absent); sets `foundSlot`. Stripe lock held. */
@@ -766,11 +782,7 @@ export class Store implements KvStore {
     if (last !== 0) {
       // most sets repeat the previous content type: compare before hashing
       const at = this.L.ctTable + (last - 1) * CT_SLOT_BYTES;
-      if (u8[at] === n) {
-        let k = 0;
-        while (k < n && u8[at + CT_BYTES_AT + k] === ct[k]) k++;
-        if (k === n) return last;
-      }
+      if (u8[at] === n && bytesEqual(this.i32, u8, at + CT_BYTES_AT, ct)) return last;
     }
     const ref = this.internCtSlow(ct);
     if (ref !== 0) this.lastCtRef = ref;
@@ -948,7 +960,9 @@ export class Store implements KvStore {
       return existed ? SetOutcome.Replaced : SetOutcome.Created;
     } finally {
       const found = Atomics.compareExchange(i32, lw, me, 0);
-      if (found !== me || Atomics.load(i32, lw + 1) !== 0) this.unlockStripeTail(lw, found);
+      // a plain read of the waiter count after the CAS (a full fence): a stale 0 would only
+      // delay a waiter to the end of its 2 ms wait slice, never lose it
+      if (found !== me || i32[lw + 1] !== 0) this.unlockStripeTail(lw, found);
     }
   }
 
@@ -996,12 +1010,18 @@ export class Store implements KvStore {
         const at = eb + E_HEADER_BYTES + keyLen;
         const n = u8[at]!;
         this.copyBytes(at + 1, n, out.contentType, 0);
+        out.contentTypeOf = null;
         out.contentTypeLength = n;
         ctInline = 1 + n;
       } else {
         const at = this.L.ctTable + (ctRef - 1) * CT_SLOT_BYTES;
         const n = u8[at]!;
-        this.copyBytes(at + CT_BYTES_AT, n, out.contentType, 0);
+        // interned types never change once published: skip the copy when `out` holds this one
+        if (out.contentTypeOf !== this || out.contentTypeRef !== ctRef) {
+          this.copyBytes(at + CT_BYTES_AT, n, out.contentType, 0);
+          out.contentTypeOf = this;
+          out.contentTypeRef = ctRef;
+        }
         out.contentTypeLength = n;
       }
       const etagHi = (u32[ref * 2 + E_VER_HI]! ^ this.epochHi) >>> 0;
@@ -1076,7 +1096,9 @@ export class Store implements KvStore {
       return (out.status = status);
     } finally {
       const found = Atomics.compareExchange(i32, lw, me, 0);
-      if (found !== me || Atomics.load(i32, lw + 1) !== 0) this.unlockStripeTail(lw, found);
+      // a plain read of the waiter count after the CAS (a full fence): a stale 0 would only
+      // delay a waiter to the end of its 2 ms wait slice, never lose it
+      if (found !== me || i32[lw + 1] !== 0) this.unlockStripeTail(lw, found);
     }
   }
 

@@ -495,3 +495,32 @@ test('bulk copies are exact whatever the source and target alignment modulo 8', 
     }
   }
 });
+
+test('one ReadResult across stores, interned and inline content types, always the right type', () => {
+  const a = Store.create(small);
+  const b = Store.create(small);
+  // 70 types: the first 64 are interned, the rest inline
+  for (let i = 0; i < 70; i++) {
+    a.set(enc(`k${i}`), enc(`v${i}`), enc(`type/a-${i}`), 0);
+    b.set(enc(`k${i}`), enc(`v${i}`), enc(`type/b-${i}`), 0);
+  }
+  const r = new ReadResult();
+  const order = [0, 0, 65, 0, 1, 69, 1, 1, 3, 66, 3];
+  for (const i of order) {
+    for (const [store, tag] of [
+      [a, 'a'],
+      [b, 'b'],
+      [a, 'a'],
+    ] as const) {
+      r.reset();
+      assert.equal(store.get(enc(`k${i}`), r), ReadStatus.Hit);
+      assert.equal(
+        Buffer.from(r.contentType.subarray(0, r.contentTypeLength)).toString(),
+        `type/${tag}-${i}`,
+      );
+    }
+    r.reset();
+    assert.equal(a.get(enc('absent'), r), ReadStatus.Miss);
+    assert.equal(r.contentTypeLength, 0);
+  }
+});
