@@ -18,6 +18,7 @@ import {
   KIND_SHIFT,
   KIND_SLAB,
   PAGE,
+  PAGE_SHIFT,
   PM_BUMP,
   PM_FREE_COUNT,
   PM_FREE_HEAD,
@@ -61,7 +62,16 @@ export class Allocator {
   }
 
   pageOfRef(ref: number): number {
-    return Math.floor((ref * 8 - this.data) / PAGE);
+    // byte offsets stay below 2^32 (memory is capped at 4 GiB): an unsigned shift floors
+    return (ref * 8 - this.data) >>> PAGE_SHIFT;
+  }
+
+  /**
+   * Slab class of a live slot whose stripe lock the caller holds: its page cannot be freed or
+   * re-carved meanwhile, so a plain read of the page's meta word is enough.
+   */
+  classOfLiveRef(ref: number): number {
+    return this.u32[this.pm + ((ref * 8 - this.data) >>> PAGE_SHIFT)]! & 0xffffff;
   }
 
   pageByte(page: number): number {

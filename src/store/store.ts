@@ -886,11 +886,7 @@ export class Store implements KvStore {
         existed = !this.isExpired(old);
         if (!existed) this.f64[sf + SF_EXPIRATIONS]++;
         const a = this.alloc;
-        if (
-          !g.large &&
-          (this.flags(old) & F_LARGE) === 0 &&
-          (a.meta(a.pageOfRef(old)) & 0xffffff) === g.cls
-        ) {
+        if (!g.large && (this.flags(old) & F_LARGE) === 0 && a.classOfLiveRef(old) === g.cls) {
           // same slot class: overwrite in place under the stripe lock, no allocator round trip
           ref = old;
           this.f64[sf + SF_PAYLOAD] -= keyLen + u32[old * 2 + E_VALUE_LEN]!;
