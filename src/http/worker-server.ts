@@ -8,6 +8,13 @@ import { Responder } from './responder.js';
 
 export { httpSharedBytes } from './metrics.js';
 
+/**
+ * STRIPECACHE_READ_BUFFER=0 keeps every connection on plain 'data' events instead of reading into
+ * the thread's buffer (adoptWithReadBuffer): a switch to compare the two and a way out should a
+ * Node release break the adoption in a way its checks do not catch.
+ */
+const READ_BUFFER = process.env['STRIPECACHE_READ_BUFFER'] !== '0';
+
 /** How often a thread looks for serving slots freed by other threads while connections wait. */
 const SLOT_RETRY_MS = 5;
 
@@ -76,7 +83,7 @@ class ThreadServer implements WorkerServer, ConnectionHost {
       return;
     }
     m.add(C_ACCEPTED, 1);
-    const conn = new Connection(socket, this);
+    const conn = new Connection(socket, this, READ_BUFFER);
     this.conns.add(conn);
     if (this.waiting.length === 0 && m.tryServe(config.concurrencyLimit)) {
       conn.serving = true;

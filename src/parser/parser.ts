@@ -425,8 +425,12 @@ export class HttpParser {
     this.ptr = engine.alloc();
   }
 
-  /** Parses one socket chunk (kept by reference: body views point into it). */
-  feed(chunk: Uint8Array): void {
+  /**
+   * Parses one socket chunk. A chunk is kept by reference (body views and a yielded rest point
+   * into it) unless `transient` says the caller reuses its memory once this returns: then what
+   * outlives the call is copied first.
+   */
+  feed(chunk: Uint8Array, transient = false): void {
     if (this.pending !== null) {
       // Still waiting for a drain: keep order by queueing behind the unparsed rest.
       this.pending = Buffer.concat([this.pending, chunk]);
@@ -434,6 +438,7 @@ export class HttpParser {
     }
     if (this.carry === null) {
       this.engine.run(this, chunk);
+      if (transient) this.detach(chunk);
       return;
     }
     const from = this.carryLen;
@@ -445,6 +450,32 @@ export class HttpParser {
     this.carry = null;
     this.carryLen = 0;
     this.engine.run(this, carry.subarray(0, len));
+  }
+
+  /**
+   * Copies what still points into `src` once it was parsed: the yielded rest, and for a body that
+   * goes on in later chunks, its head and the body views so far. The common request, answered
+   * within its chunk, copies nothing.
+   */
+  private detach(src: Uint8Array): void {
+    const head = this.head;
+    const pending = this.pending;
+    const pendingHere = pending !== null && pending.buffer === src.buffer;
+    const headHere = head.inBody && head.src === src;
+    let bodyHere = false;
+    if (head.inBody) for (const part of head.body) if (part.buffer === src.buffer) bodyHere = true;
+    if (!pendingHere && !headHere && !bodyHere) return;
+    const copy = Buffer.from(src);
+    const rebase = (v: Uint8Array): Uint8Array => {
+      const at = v.byteOffset - src.byteOffset;
+      return copy.subarray(at, at + v.length);
+    };
+    if (pendingHere) this.pending = rebase(pending);
+    if (headHere) head.src = copy;
+    if (bodyHere) {
+      const body = head.body;
+      for (let i = 0; i < body.length; i++) if (body[i]!.buffer === src.buffer) body[i] = rebase(body[i]!);
+    }
   }
 
   /** Appends src[start, end) to the carried head. */

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { HttpParser, Next, Stop, Yield, type ParserEngine, type ParserHandler } from '../parser/parser.js';
 import { Method } from '../parser/llhttp.js';
 import type { RequestHead } from '../parser/request.js';
@@ -11,6 +11,68 @@ import { BATCH_BUDGET, type Responder } from '../http/responder.js';
 export const HIGH_WATER = 256 * 1024;
 /** How long a closing connection keeps draining input so its last answer is not lost to a RST. */
 const LINGER_MS = 2000;
+
+/** Reads of every connection of this thread land here (see adoptWithReadBuffer). */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+/** Views of READ_BUFFER[0, n) for short reads, made once: a GET costs no view per read. */
+const VIEW_CACHE_MAX = 4096;
+const readViews: (Buffer | undefined)[] = [];
+
+function readView(n: number): Buffer {
+  if (n > VIEW_CACHE_MAX) return READ_BUFFER.subarray(0, n);
+  let v = readViews[n];
+  if (v === undefined) {
+    v = READ_BUFFER.subarray(0, n);
+    readViews[n] = v;
+  }
+  return v;
+}
+
+/** The slice of net.Socket internals that adoptWithReadBuffer relies on; checked before use. */
+interface SocketInternals {
+  _handle: { useUserBuffer?: unknown; readStart?: unknown; readStop?: unknown } | null;
+}
+
+/**
+ * Wraps an accepted, paused socket's handle in a new net.Socket that reads through `onread`
+ * (net.Socket's documented read-into-a-given-buffer mode): each read lands in the thread's static
+ * buffer and goes straight to `onRead`, skipping the Readable machinery (a Buffer, a push, a
+ * 'data' emit and a nextTick per read). net.Server offers no `onread` for accepted sockets, so
+ * this takes the handle from the socket it made (`_handle`, not public API): where that is not
+ * there as expected, or the wrapping throws, it returns null and the caller keeps the plain
+ * socket and its 'data' events. The old socket is left without a handle, so it can never touch
+ * the connection.
+ */
+export function adoptWithReadBuffer(socket: Socket, onRead: (n: number) => void): Socket | null {
+  const raw = socket as unknown as SocketInternals;
+  const handle = raw._handle;
+  if (
+    handle === null ||
+    typeof handle !== 'object' ||
+    typeof handle.useUserBuffer !== 'function' ||
+    typeof handle.readStart !== 'function' ||
+    typeof handle.readStop !== 'function' ||
+    socket.readableFlowing === true
+  ) {
+    return null;
+  }
+  let adopted: Socket;
+  try {
+    adopted = new Socket({
+      handle,
+      readable: true,
+      writable: true,
+      onread: { buffer: READ_BUFFER, callback: (n: number) => onRead(n) },
+    } as ConstructorParameters<typeof Socket>[0]);
+  } catch {
+    return null;
+  }
+  if ((adopted as unknown as SocketInternals)._handle !== handle) return null;
+  // Reading starts with resume(); pause() stops the handle reading in this mode.
+  adopted.pause();
+  raw._handle = null;
+  return adopted;
+}
 
 /** What a connection needs from its thread's server. */
 export interface ConnectionHost {
@@ -29,6 +91,7 @@ export interface ConnectionHost {
  */
 export class Connection implements ParserHandler {
   readonly parser: HttpParser;
+  readonly socket: Socket;
   /** Date.now() of the last byte read or the last drain (idle timeout). */
   lastActive = Date.now();
   /** No more requests are read: the answer that ends the connection was written. */
@@ -42,12 +105,20 @@ export class Connection implements ParserHandler {
   private finSent = false;
   private lingerTimer: NodeJS.Timeout | null = null;
 
+  /**
+   * `readBuffer`: read through the thread's static buffer (adoptWithReadBuffer) where Node
+   * allows it; `accepted` must then be paused and not yet read.
+   */
   constructor(
-    readonly socket: Socket,
+    accepted: Socket,
     private readonly host: ConnectionHost,
+    readBuffer = true,
   ) {
     this.parser = new HttpParser(host.engine, this);
-    socket.on('data', this.onData);
+    const adopted = readBuffer ? adoptWithReadBuffer(accepted, this.onRead) : null;
+    const socket = adopted ?? accepted;
+    this.socket = socket;
+    if (adopted === null) socket.on('data', this.onData);
     socket.on('drain', this.onDrain);
     socket.on('error', this.onSocketError);
     socket.on('end', this.onEnd);
@@ -62,13 +133,27 @@ export class Connection implements ParserHandler {
     this.socket.resume();
   }
 
+  /** Whether reads come through the static buffer (onRead) rather than 'data' events. */
+  get readsIntoBuffer(): boolean {
+    return this.socket.listenerCount('data') === 0;
+  }
+
+  private readonly onRead = (n: number): void => {
+    this.consume(readView(n), true);
+  };
+
   private readonly onData = (chunk: Buffer): void => {
+    this.consume(chunk, false);
+  };
+
+  /** `transient`: the chunk's memory is reused once this returns. */
+  private consume(chunk: Buffer, transient: boolean): void {
     if (this.ended) return;
     const responder = this.host.responder;
     responder.metrics.add(C_BYTES_IN, chunk.length);
     this.lastActive = Date.now();
     try {
-      this.parser.feed(chunk);
+      this.parser.feed(chunk, transient);
     } catch (e) {
       // A bug, never the client's doing: answer 500 and close; the thread keeps serving.
       this.host.log(e);
@@ -77,7 +162,7 @@ export class Connection implements ParserHandler {
       this.end();
     }
     this.flush();
-  };
+  }
 
   private readonly onDrain = (): void => {
     this.lastActive = Date.now();
