@@ -30,7 +30,7 @@ import {
   type StoreStats,
 } from './api.js';
 import { Allocator } from './allocator.js';
-import { hashBytes } from './hash.js';
+import { hashBytes, hashBytesInto } from './hash.js';
 import {
   CT_BYTES_AT,
   CT_SLOT_BYTES,
@@ -201,6 +201,8 @@ export class Store implements KvStore {
   private dstB: Uint8Array | null = null;
   private dstU32B: Uint32Array = new Uint32Array(0);
   private dstOffB = 0;
+  /** Words of the key being looked up (filled while hashing it). */
+  private readonly kw = new Int32Array(MAX_KEY_BYTES >>> 2);
   /** Non-shared staging for bulk copies whose ends disagree modulo 8 (see `copyBytes`). */
   private readonly bounce = new Uint8Array(PAGE + 8);
 
@@ -342,14 +344,26 @@ export class Store implements KvStore {
     return Math.floor((rest * this.slots) / TWO32);
   }
 
-  private keyEquals(ref: number, key: Uint8Array): boolean {
-    const u32 = this.u32;
-    if ((u32[ref * 2 + E_MISC]! & 0xffff) !== key.length) return false;
-    const u8 = this.u8;
-    return bytesEqual(this.i32, u8, ref * 8 + E_HEADER_BYTES, key);
+  /**
+   * The stored key of `ref` equals the key whose words `hashBytesInto` left in `kw`: word
+   * compares only (stored keys start 4-aligned; the word holding a key's last bytes lies inside
+   * the entry, before its 4-aligned value).
+   */
+  private keyEquals(ref: number, keyLen: number): boolean {
+    if ((this.u32[ref * 2 + E_MISC]! & 0xffff) !== keyLen) return false;
+    const i32 = this.i32;
+    const kw = this.kw;
+    const w = (ref * 8 + E_HEADER_BYTES) >>> 2;
+    const full = keyLen >>> 2;
+    for (let j = 0; j < full; j++) if (i32[w + j] !== kw[j]) return false;
+    const rest = keyLen & 3;
+    return rest === 0 || (i32[w + full]! & ((1 << (rest * 8)) - 1)) === kw[full];
   }
 
-  /** Entry ref for key in stripe s (0 when absent); sets `foundSlot`. Stripe lock held. */
+  /**
+   * Entry ref for key in stripe s (0 when absent); sets `foundSlot`. Stripe lock held, and `kw`
+   * filled by `hashBytesInto(key)`.
+   */
   private find(s: number, h: number, key: Uint8Array): number {
     const u32 = this.u32;
     const base = this.iw(s);
@@ -358,7 +372,7 @@ export class Store implements KvStore {
     for (let probes = 0; probes < n; probes++) {
       const ref = u32[base + i * 2]!;
       if (ref === 0) return 0;
-      if (u32[base + i * 2 + 1] === h && this.keyEquals(ref, key)) {
+      if (u32[base + i * 2 + 1] === h && this.keyEquals(ref, key.length)) {
         this.foundSlot = i;
         return ref;
       }
@@ -868,7 +882,7 @@ export class Store implements KvStore {
       );
       expiry = Math.min(Math.max(units, 1), 0xffffffff);
     }
-    const h = hashBytes(key, this.seed);
+    const h = hashBytesInto(key, this.seed, this.kw);
     const s = this.shift === 32 ? 0 : h >>> this.shift;
     const u32 = this.u32;
     const sw = this.sw0 + s * (STRIPE_BYTES >>> 2);
@@ -971,7 +985,7 @@ export class Store implements KvStore {
     out.contentTypeLength = 0;
     out.etagHi = 0;
     out.etagLo = 0;
-    const h = hashBytes(key, this.seed);
+    const h = hashBytesInto(key, this.seed, this.kw);
     const s = this.shift === 32 ? 0 : h >>> this.shift;
     const sf = this.sf0 + s * (STRIPE_BYTES >>> 3);
     // lock and unlock fast paths inline: the hot path makes no call for them
@@ -1058,16 +1072,14 @@ export class Store implements KvStore {
       out.bodyStart = start;
       out.bodyLength = len;
       if (out.wantBody && len > 0) {
-        let g = this.g;
-        if ((f & F_LARGE) !== 0) g = this.geometry(keyLen, ctInline, total);
-        else {
-          g.large = false;
-          g.valueOff = valueStart(keyLen, ctInline, total);
-        }
+        const large = (f & F_LARGE) !== 0;
+        const g = large ? this.geometry(keyLen, ctInline, total) : this.g;
+        const from = large ? 0 : eb + valueStart(keyLen, ctInline, total) + start;
         const t = out.target;
         if (t !== null && out.targetOffset >= 0 && out.targetOffset + len <= t.length) {
           const at = out.targetOffset;
-          this.copyOut(ref, g, start, len, t, at);
+          if (large) this.copyOut(ref, g, start, len, t, at);
+          else this.copyBytes(from, len, t, at);
           // reuse the previous view when it already spans exactly these bytes (no allocation)
           if (
             prevBody === out.bodyView &&
@@ -1085,7 +1097,8 @@ export class Store implements KvStore {
           }
         } else {
           const b = Buffer.allocUnsafe(len);
-          this.copyOut(ref, g, start, len, b, 0);
+          if (large) this.copyOut(ref, g, start, len, b, 0);
+          else this.copyBytes(from, len, b, 0);
           out.body = b;
         }
       }
@@ -1100,7 +1113,7 @@ export class Store implements KvStore {
 
   delete(key: Uint8Array): boolean {
     if (key.length === 0 || key.length > MAX_KEY_BYTES) return false;
-    const h = hashBytes(key, this.seed);
+    const h = hashBytesInto(key, this.seed, this.kw);
     const s = this.stripeOf(h);
     const sf = this.sf(s);
     this.lockStripe(s);

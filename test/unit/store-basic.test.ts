@@ -524,3 +524,38 @@ test('one ReadResult across stores, interned and inline content types, always th
     assert.equal(r.contentTypeLength, 0);
   }
 });
+
+test('word-wise key compare: every key length 1 to 13, keys differing only in their last bytes', () => {
+  // (murmur3 never maps two same-length keys with equal full words to one hash, so a colliding
+  // pair decided by the masked tail alone cannot be built; this covers every tail size and shift)
+  const n = 1 << 12;
+  const s = Store.create({ memory: 32 << 20, maxKeys: 13 * n + 1000, stripes: 16, maxValueSize: 1024 });
+  const r = new ReadResult();
+  const val = new Uint8Array(4);
+  const dv = new DataView(val.buffer);
+  for (let len = 1; len <= 13; len++) {
+    const key = new Uint8Array(len).fill(0x2d);
+    const fill = (i: number): void => {
+      key[len - 1] = i & 255;
+      if (len > 1) key[len - 2] = i >>> 8;
+    };
+    const count = len === 1 ? 256 : n;
+    for (let i = 0; i < count; i++) {
+      fill(i);
+      dv.setUint32(0, i * len, true);
+      assert.equal(s.set(key, val, CT, 0), SetOutcome.Created, `len ${len} key ${i}`);
+    }
+    for (let i = 0; i < count; i++) {
+      fill(i);
+      r.reset();
+      assert.equal(s.get(key, r), ReadStatus.Hit);
+      assert.equal(Buffer.from(r.body).readUInt32LE(0), i * len, `len ${len} key ${i}`);
+    }
+    if (len > 1) {
+      fill(count - 1);
+      key[0] ^= 0x80; // same tail, different first byte: absent
+      r.reset();
+      assert.equal(s.get(key, r), ReadStatus.Miss, `len ${len}`);
+    }
+  }
+});
