@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 /** Arena slab size. A slab is dropped (never rewritten) once full, so slices handed to sockets stay valid. */
 const SLAB_BYTES = 256 * 1024;
 /** Bodies up to this size are moved next to their header instead of becoming a separate write segment. */
-const MOVE_LIMIT = 16 * 1024;
+export const MOVE_LIMIT = 16 * 1024;
 
 /**
  * The thread's output arena and the current batch. A data event (or a timer) writes every
@@ -127,6 +127,30 @@ export class Output {
     }
     this.cut();
     this.segs[this.nSegs++] = body;
+  }
+
+  /**
+   * Appends the `n` body bytes that sit in the slab at `at` (at or past `pos`): when they follow
+   * the head already, nothing is copied.
+   */
+  bodyAt(at: number, n: number): void {
+    this.batchBytes += n;
+    const p = this.pos;
+    if (at === p) {
+      this.pos = p + n;
+      return;
+    }
+    if (n <= MOVE_LIMIT) {
+      const slab = this.slab;
+      if (n <= 128) for (let i = 0; i < n; i++) slab[p + i] = slab[at + i]!;
+      else slab.copyWithin(p, at, at + n);
+      this.pos = p + n;
+      return;
+    }
+    this.cut();
+    this.segs[this.nSegs++] = this.slab.subarray(at, at + n);
+    this.pos = at + n;
+    this.segStart = this.pos;
   }
 
   /** Appends a Buffer as its own segment, without copying it. */

@@ -35,7 +35,7 @@ import {
 } from './canned.js';
 import { ERRORS, HttpError } from './errors.js';
 import { Metrics, Route, renderMetrics } from './metrics.js';
-import { Output } from './output.js';
+import { MOVE_LIMIT, Output } from './output.js';
 import { KeyScratch, inmMatches, keyOf, parseInm, parseRange, routeHead } from './routes.js';
 
 /** Room kept before a body copied into the arena: the longest head a GET answer can have. */
@@ -53,6 +53,8 @@ export class Responder {
   readonly date = new DateLine();
   private readonly read = new ReadResult();
   private readonly keyScratch = new KeyScratch();
+  /** Length of the last 200 head (see get). */
+  private headGuess = HEAD_RESERVE;
   /** Set once shutdown began: /healthz answers 503. */
   shuttingDown = false;
 
@@ -140,7 +142,9 @@ export class Responder {
     let inmOverflow = false;
     if (head.inmCount !== 0) inmOverflow = !parseInm(head.src, head.inmStart, head.inmLen, read);
     out.ensure(HEAD_RESERVE + 64 * 1024);
-    const at = out.pos + HEAD_RESERVE;
+    // The body lands where the last 200 head ended: when this head has the same length (same
+    // content type, same count of length digits), head and body are one copy, not a copy and a move.
+    let at = out.pos + this.headGuess;
     read.target = out.slab;
     read.targetOffset = at;
     let status = this.store.get(keyOf(head, this.keyScratch), read);
@@ -155,6 +159,37 @@ export class Responder {
       inmMatches(head.src, head.inmStart, head.inmLen, read.etagHi >>> 0, read.etagLo >>> 0)
     ) {
       status = ReadStatus.NotModified;
+    }
+    const n = read.body.length;
+    let inSlab =
+      n !== 0 && read.body.buffer === out.slab.buffer && read.body.byteOffset === out.slab.byteOffset + at;
+    let dest = at;
+    if (status === ReadStatus.Hit) {
+      const headLen =
+        this.date.ok200.length +
+        read.contentTypeLength +
+        CT_END_CONTENT_LENGTH.length +
+        decimalDigits(read.totalLength) +
+        CL_END_ETAG.length +
+        16 +
+        ETAG_END_200[conn]!.length;
+      if (headLen <= HEAD_RESERVE) this.headGuess = headLen;
+      // Small bodies go right after the head; a large one stays a segment of its own wherever it
+      // is, as long as the head does not run into it.
+      if (at < out.pos + headLen || n <= MOVE_LIMIT) dest = out.pos + headLen;
+    } else if (at < out.pos + HEAD_RESERVE) {
+      // Other heads are longer or vary: room for the longest.
+      dest = out.pos + HEAD_RESERVE;
+    }
+    if (inSlab && dest !== at) {
+      if (dest + n <= out.slab.length) {
+        out.slab.copyWithin(dest, at, at + n);
+        at = dest;
+      } else {
+        // A large body that no longer fits behind the head in this slab: it gets its own Buffer.
+        read.body = Buffer.from(out.slab.subarray(at, at + n));
+        inSlab = false;
+      }
     }
     switch (status) {
       case ReadStatus.NotModified:
@@ -181,7 +216,8 @@ export class Responder {
         out.put(CL_END_ETAG);
         out.hex64(read.etagHi, read.etagLo);
         out.put(ETAG_END_200[conn]!);
-        if (withBody) out.body(read.body, at);
+        if (inSlab) out.bodyAt(at, n);
+        else if (withBody) out.body(read.body, at);
         this.metrics.request(Route.Get, 200);
         read.body = EMPTY;
         return;
@@ -216,7 +252,8 @@ export class Responder {
     } else if (status === ReadStatus.NotModified) {
       this.metrics.request(Route.Get, 304);
     } else {
-      if (withBody) out.body(read.body, at);
+      if (inSlab) out.bodyAt(at, n);
+      else if (withBody) out.body(read.body, at);
       this.metrics.request(Route.Get, status === ReadStatus.Partial ? 206 : 200);
     }
     read.body = EMPTY;
@@ -266,3 +303,9 @@ export class Responder {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function decimalDigits(n: number): number {
+  let digits = 1;
+  for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+  return digits;
+}
