@@ -4,6 +4,8 @@
 // constant 64 B response (no parsing, no store): the floor that Node's stream layer sets.
 // Alternates the two, `rounds` times; server on CPU 0, wrk on CPU 1.
 //   node bench/wrk/floor.mjs [rounds] [seconds] [depth]
+// STRIPECACHE_READ_BUFFER=0 (passed on to the engine) measures it on plain 'data' events instead
+// of reads into the thread's buffer.
 import { spawn } from 'node:child_process';
 
 const rounds = Number(process.argv[2] ?? 3);
