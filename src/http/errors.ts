@@ -33,6 +33,7 @@
  * | VALUE_TOO_LARGE          | 507    | kept       | the store can never hold the value                 |
  * | UNSUPPORTED_TE           | 501    | closed     | Transfer-Encoding other than `chunked`             |
  * | VERSION                  | 505    | closed     | HTTP version other than 1.0 and 1.1                |
+ * | STORE_BUSY               | 503    | closed     | a stripe lock stayed held past the store's 5 s wait |
  * | INTERNAL                 | 500    | closed     | a bug; logged, never shown                         |
  *
  * A refusal decided when the head completes closes the connection when the request has a body
@@ -70,6 +71,7 @@ export const HttpError = {
   UNSUPPORTED_TE: 26,
   VERSION: 27,
   INTERNAL: 28,
+  STORE_BUSY: 29,
 } as const;
 export type HttpError = (typeof HttpError)[keyof typeof HttpError];
 
@@ -118,6 +120,7 @@ export const ERRORS: readonly ErrorInfo[] = [
   e('UNSUPPORTED_TE', 501, true, 'unsupported Transfer-Encoding (only chunked)'),
   e('VERSION', 505, true, 'HTTP version not supported (1.0 and 1.1 only)'),
   e('INTERNAL', 500, true, 'internal error'),
+  e('STORE_BUSY', 503, true, 'store busy: a lock was not released in time; retry', 'Retry-After: 1\r\n'),
 ];
 
 export const REASONS: Readonly<Record<number, string>> = {

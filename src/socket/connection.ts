@@ -4,6 +4,7 @@ import { Method } from '../parser/llhttp.js';
 import type { RequestHead } from '../parser/request.js';
 import { Conn } from '../http/canned.js';
 import { HttpError } from '../http/errors.js';
+import { StoreLockTimeoutError } from '../store/lock.js';
 import { C_BYTES_IN, C_BYTES_OUT, C_PARSE_ERRORS, C_WRITES, Route } from '../http/metrics.js';
 import { BATCH_BUDGET, type Responder } from '../http/responder.js';
 
@@ -155,10 +156,12 @@ export class Connection implements ParserHandler {
     try {
       this.parser.feed(chunk, transient);
     } catch (e) {
-      // A bug, never the client's doing: answer 500 and close; the thread keeps serving.
+      // A stuck stripe lock (a thread wedged or dying mid-update) is transient: 503, retry later.
+      // Anything else is a bug, never the client's doing: 500. Either way the thread keeps serving.
+      const busy = e instanceof StoreLockTimeoutError;
       this.host.log(e);
       responder.out.rewind();
-      responder.error(HttpError.INTERNAL, Conn.Close, true, Route.Other);
+      responder.error(busy ? HttpError.STORE_BUSY : HttpError.INTERNAL, Conn.Close, true, Route.Other);
       this.end();
     }
     this.flush();
