@@ -5,40 +5,11 @@
 // The server runs on CPU 0 (taskset -c 0 for the whole process), wrk on CPU 1.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { Store } from '../../dist/store/store.js';
-import { Logger } from '../../dist/runtime/log.js';
-import { httpSharedBytes, listenForTest } from '../../dist/http/worker-server.js';
+import { startEngineInProcess } from './engine-inprocess.mjs';
 
 const workload = process.argv[2] ?? 'get';
 const seconds = Number(process.argv[3] ?? 8);
-const config = {
-  port: 0,
-  host: '127.0.0.1',
-  threads: 1,
-  stripes: 256,
-  memory: 256 * 1024 * 1024,
-  maxKeys: 100000,
-  maxValueSize: 16 * 1024 * 1024,
-  concurrencyLimit: 250,
-  maxConnections: 10000,
-  headerTimeoutMs: 10000,
-  idleTimeoutMs: 60000,
-  shutdownTimeoutMs: 10000,
-  socketBuffer: 4 * 1024 * 1024,
-  backlog: 511,
-  logLevel: 'error',
-};
-const store = Store.create({
-  memory: config.memory,
-  maxKeys: config.maxKeys,
-  stripes: 256,
-  maxValueSize: config.maxValueSize,
-});
-const value = Buffer.alloc(64, 0x61);
-const type = Buffer.from('application/octet-stream');
-for (let i = 0; i < 10000; i++) store.set(Buffer.from(`k64-${i}`), value, type, 0);
-const shared = new SharedArrayBuffer(httpSharedBytes(1));
-const server = await listenForTest({ config, store, threadIndex: 0, shared, log: new Logger('error', 0) });
+const server = await startEngineInProcess();
 
 const scripts = {
   get: ['bench/lua/get.lua', 'depth=1'],

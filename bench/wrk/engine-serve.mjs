@@ -1,38 +1,9 @@
 #!/usr/bin/env node
 // The HTTP engine alone on this thread with the real store and 10,000 keys of 64 B preloaded
 // (k64-0 .. k64-9999); prints "PORT n" and its CPU time ("CPU µs") every 250 ms. Used by floor.mjs.
-import { Store } from '../../dist/store/store.js';
-import { Logger } from '../../dist/runtime/log.js';
-import { httpSharedBytes, listenForTest } from '../../dist/http/worker-server.js';
+import { startEngineInProcess } from './engine-inprocess.mjs';
 
-const config = {
-  port: 0,
-  host: '127.0.0.1',
-  threads: 1,
-  stripes: 256,
-  memory: 256 * 1024 * 1024,
-  maxKeys: 100000,
-  maxValueSize: 16 * 1024 * 1024,
-  concurrencyLimit: 250,
-  maxConnections: 10000,
-  headerTimeoutMs: 10000,
-  idleTimeoutMs: 60000,
-  shutdownTimeoutMs: 10000,
-  socketBuffer: 4 * 1024 * 1024,
-  backlog: 511,
-  logLevel: 'error',
-};
-const store = Store.create({
-  memory: config.memory,
-  maxKeys: config.maxKeys,
-  stripes: 256,
-  maxValueSize: config.maxValueSize,
-});
-const value = Buffer.alloc(64, 0x61);
-const type = Buffer.from('application/octet-stream');
-for (let i = 0; i < 10000; i++) store.set(Buffer.from(`k64-${i}`), value, type, 0);
-const shared = new SharedArrayBuffer(httpSharedBytes(1));
-const server = await listenForTest({ config, store, threadIndex: 0, shared, log: new Logger('error', 0) });
+const server = await startEngineInProcess();
 console.log(`PORT ${server.port}`);
 setInterval(() => {
   const u = process.cpuUsage();
