@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Benchmark from 'benchmark';
+import { instantiate } from '../../dist/parser/llhttp.js';
 import { HttpParser, Next, ParserEngine } from '../../dist/parser/parser.js';
 
 const require = createRequire(import.meta.url);
@@ -62,6 +63,29 @@ ours.feed(GET);
 ours.feed(POST);
 if (requests !== 2) throw new Error('binding did not see the requests');
 
+// The floor for any binding of this wasm: copy the head into wasm memory and run llhttp_execute
+// with callbacks that do nothing. What the binding costs above it is its own work.
+const noop = () => 0;
+const bare = instantiate({
+  wasm_on_message_begin: noop,
+  wasm_on_url: noop,
+  wasm_on_status: noop,
+  wasm_on_header_field: noop,
+  wasm_on_header_value: noop,
+  wasm_on_headers_complete: noop,
+  wasm_on_body: noop,
+  wasm_on_message_complete: noop,
+});
+const bareParser = bare.llhttp_alloc(1);
+const bareInput = bare.malloc(4096);
+const bareMem = new Uint8Array(bare.memory.buffer);
+function bareGet() {
+  bareMem.set(GET, bareInput);
+  if (bare.llhttp_execute(bareParser, bareInput, GET.length) !== 0)
+    throw new Error('bare llhttp refused the GET');
+}
+bareGet();
+
 const peerMod = loadPeer();
 let peer = null;
 let peerDone = 0;
@@ -82,6 +106,7 @@ if (peerMod) {
 
 const suite = new Benchmark.Suite('parser');
 suite.add('binding GET head (3 headers)', () => ours.feed(GET));
+suite.add('floor: bare llhttp_execute GET (no-op callbacks)', bareGet);
 if (peer) suite.add('llhttp-wasm GET head (3 headers)', () => peer.execute(GET));
 suite.add('binding POST 1 KiB body', () => ours.feed(POST));
 if (peer) suite.add('llhttp-wasm POST 1 KiB body', () => peer.execute(POST));
@@ -97,7 +122,11 @@ suite
   .on('complete', function () {
     const hz = Object.fromEntries(this.map((b) => [b.name, b.hz]));
     const get = 1e6 / hz['binding GET head (3 headers)'];
+    const floor = 1e6 / hz['floor: bare llhttp_execute GET (no-op callbacks)'];
     console.log(`binding: ${get.toFixed(3)} µs per GET head (target <= 0.4)`);
+    console.log(
+      `floor: ${floor.toFixed(3)} µs per GET head; binding's own work ${(get - floor).toFixed(3)} µs (${((get / floor - 1) * 100).toFixed(0)}% over the floor)`,
+    );
     if (peer) {
       console.log(
         `ratio GET: llhttp-wasm / binding = ${(hz['binding GET head (3 headers)'] / hz['llhttp-wasm GET head (3 headers)']).toFixed(2)}x`,
