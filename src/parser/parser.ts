@@ -6,6 +6,7 @@ import {
   FIELD_EXPECT,
   FIELD_HOST,
   FIELD_IF_NONE_MATCH,
+  FIELD_OTHER,
   FIELD_RANGE,
   FIELD_TRANSFER_ENCODING,
   RequestHead,
@@ -51,6 +52,8 @@ export class ParserEngine {
   private inputPtr = 0;
   private inputCap = 0;
   private cur: HttpParser | null = null;
+  /** `cur.head`, one load less in every callback. */
+  private head: RequestHead = IDLE_HEAD;
   private src: Uint8Array = new Uint8Array(0);
   /** HttpError code chosen by a callback that returned -1. */
   private error = 0;
@@ -73,8 +76,9 @@ export class ParserEngine {
   }
 
   /**
-   * llhttp_t (llhttp.h, wasm32): error_pos is the u32 at byte 20; method, http_major and
-   * http_minor the bytes at 41..43. Reading them saves a wasm call each; the getters stay the
+   * llhttp_t (llhttp.h, wasm32): error is the i32 at byte 12, error_pos the u32 at byte 20;
+   * method, http_major and http_minor the bytes at 41..43. Reading them (and resuming from a
+   * pause by clearing error, all llhttp_resume does) saves a wasm call each; the exports stay the
    * reference, and a build with another layout falls back to them.
    */
   private checkLayout(): boolean {
@@ -94,7 +98,9 @@ export class ParserEngine {
         return 0;
       },
       onRequest: () => {
-        ok &&= this.mem32[(parser.ptr + 20) >>> 2] === this.exp.llhttp_get_error_pos(parser.ptr);
+        ok &&=
+          this.mem32[(parser.ptr + 20) >>> 2] === this.exp.llhttp_get_error_pos(parser.ptr) &&
+          this.mem32[(parser.ptr + 12) >>> 2] === Errno.PAUSED;
         return Next;
       },
       onError: () => {
@@ -138,13 +144,16 @@ export class ParserEngine {
   run(parser: HttpParser, src: Uint8Array): void {
     const exp = this.exp;
     const len = src.length;
-    this.reserve(len);
-    this.view().set(src, this.inputPtr);
+    if (len > this.inputCap) this.reserve(len);
+    let mem = this.mem;
+    if (mem.byteLength === 0) mem = this.view();
+    mem.set(src, this.inputPtr);
     const base = this.inputPtr;
     const ptr = parser.ptr;
     const head = parser.head;
     const handler = parser.handler;
     this.cur = parser;
+    this.head = head;
     this.src = src;
     this.error = 0;
     head.msgStart = 0;
@@ -158,13 +167,14 @@ export class ParserEngine {
         }
         if (ret === Errno.PAUSED) {
           // Paused by onMessageComplete: one whole request ends at the pause position.
-          const end =
-            (this.directFields ? this.mem32[(ptr + 20) >>> 2]! : exp.llhttp_get_error_pos(ptr)) - base;
+          const direct = this.directFields;
+          const end = (direct ? this.mem32[(ptr + 20) >>> 2]! : exp.llhttp_get_error_pos(ptr)) - base;
           parser.headSince = 0;
           head.inBody = false;
           const next = handler.onRequest(head);
           head.release();
-          exp.llhttp_resume(ptr);
+          if (direct) this.mem32[(ptr + 12) >>> 2] = Errno.OK;
+          else exp.llhttp_resume(ptr);
           if (next === Stop) return;
           if (end >= len) return;
           if (next === Yield) {
@@ -186,6 +196,7 @@ export class ParserEngine {
       }
     } finally {
       this.cur = null;
+      this.head = IDLE_HEAD;
       this.src = EMPTY;
     }
   }
@@ -230,14 +241,14 @@ export class ParserEngine {
   }
 
   private onMessageBegin(): number {
-    const head = this.cur!.head;
+    const head = this.head;
     head.begin();
     head.src = this.src;
     return 0;
   }
 
   private onUrl(at: number, len: number): number {
-    const head = this.cur!.head;
+    const head = this.head;
     if (head.urlLen === 0) head.urlStart = at - this.inputPtr;
     head.urlLen += len;
     if (head.urlLen > MAX_TARGET_BYTES) return this.fail(HttpError.URI_TOO_LONG);
@@ -245,7 +256,7 @@ export class ParserEngine {
   }
 
   private onHeaderField(at: number, len: number): number {
-    const head = this.cur!.head;
+    const head = this.head;
     const start = at - this.inputPtr;
     if (start + len - head.msgStart > MAX_HEAD_BYTES) return this.fail(HttpError.HEADERS_TOO_LARGE);
     const field = classifyField(this.src, start, len);
@@ -274,13 +285,16 @@ export class ParserEngine {
   }
 
   private onHeaderValue(at: number, len: number): number {
-    const head = this.cur!.head;
+    const head = this.head;
     const start = at - this.inputPtr;
     if (start + len - head.msgStart > MAX_HEAD_BYTES) return this.fail(HttpError.HEADERS_TOO_LARGE);
+    const field = head.pendingField;
+    // Most headers are not read: no trimming for them.
+    if (field === FIELD_OTHER) return 0;
     const src = this.src;
     // llhttp skips leading whitespace; trailing OWS is not part of the value.
     while (len > 0 && (src[start + len - 1] === 0x20 || src[start + len - 1] === 0x09)) len--;
-    switch (head.pendingField) {
+    switch (field) {
       case FIELD_CONTENT_LENGTH: {
         let n = 0;
         for (let i = 0; i < len; i++) n = n * 10 + (src[start + i]! - 0x30);
@@ -340,7 +354,7 @@ export class ParserEngine {
   }
 
   private onBody(at: number, len: number): number {
-    const head = this.cur!.head;
+    const head = this.head;
     head.bodyLength += len;
     if (head.discardBody) return 0;
     if (head.bodyLength > this.maxBodyBytes) return this.fail(HttpError.PAYLOAD_TOO_LARGE);
@@ -360,6 +374,8 @@ export class ParserEngine {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Stands in for the current head between runs, so that `ParserEngine.head` keeps one type. */
+const IDLE_HEAD = new RequestHead();
 
 /** Whether src[from, end) holds the end of a head: a LF followed by LF or CR LF. */
 function hasBlankLine(src: Uint8Array, from: number, end: number): boolean {
