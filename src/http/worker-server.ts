@@ -52,14 +52,16 @@ class ThreadServer implements WorkerServer, ConnectionHost {
   }
 
   listen(fd: number): Promise<void> {
-    return this.listenWith({ fd } as net.ListenOptions);
+    // Node calls listen() again on the fd, with 511 unless the backlog comes as the second
+    // argument (`options.backlog` is ignored for an fd), which would undo --backlog.
+    return this.listenWith({ fd } as net.ListenOptions, this.opts.config.backlog);
   }
 
-  listenWith(options: net.ListenOptions): Promise<void> {
+  listenWith(options: net.ListenOptions, backlog = this.opts.config.backlog): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (e: Error): void => reject(e);
       this.server.once('error', onError);
-      this.server.listen(options, () => {
+      this.server.listen(options, backlog, () => {
         this.server.off('error', onError);
         resolve();
       });

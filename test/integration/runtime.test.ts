@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { MAIN, startServer, type RunningServer } from '../helpers/server.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -100,10 +101,15 @@ test('environment variables configure the server', async () => {
 });
 
 test('--threads 4: four listening sockets, connections spread over threads', async () => {
-  const s = await startServer(['--threads', '4']);
+  const s = await startServer(['--threads', '4', '--backlog', '1000']);
   try {
     const ss = execFileSync('ss', ['-ltnH', `sport = :${s.port}`], { encoding: 'utf8' });
     assert.equal(ss.trim().split('\n').length, 4, ss);
+    // For a listening socket ss shows the backlog in Send-Q: --backlog capped by somaxconn.
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    for (const line of ss.trim().split('\n')) {
+      assert.equal(Number(line.trim().split(/\s+/)[2]), Math.min(1000, somaxconn), line);
+    }
 
     // 200 separate connections; each response says which thread served it.
     const threads = new Set<string>();
