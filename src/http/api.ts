@@ -1,6 +1,8 @@
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/log.js';
+import type { Socket } from 'node:net';
 import type { KvStore } from '../store/api.js';
+import type { Responder } from './responder.js';
 
 /**
  * What a worker thread (src/runtime/worker.ts) hands the HTTP layer, and what it gets back.
@@ -18,6 +20,31 @@ export interface WorkerServerOptions {
    */
   shared: SharedArrayBuffer;
   log: Logger;
+  /**
+   * Makes the thread's server for connections that open with the HTTP/2 preface (src/h2; wired
+   * by src/runtime/worker.ts so that this layer never imports it). Without it every connection
+   * is HTTP/1.1.
+   */
+  takeover?: (ctx: TakeoverContext) => ProtocolTakeover;
+}
+
+/** What a protocol that takes connections over from HTTP/1.1 gets from the thread's server. */
+export interface TakeoverContext {
+  config: Config;
+  responder: Responder;
+  log(e: unknown): void;
+}
+
+/** A server for connections handed over after their first bytes were read. */
+export interface ProtocolTakeover {
+  /**
+   * Takes `socket` over (the HTTP/1.1 connection no longer reads it; it still counts in
+   * --max-connections and --concurrency-limit until it closes). `bytes`: what was read from it
+   * so far, copied out of the read buffer.
+   */
+  adopt(socket: Socket, bytes: Buffer): void;
+  /** Graceful shutdown: tell every client to stop opening requests; open ones finish. */
+  shutdown(): void;
 }
 
 export interface WorkerServer {

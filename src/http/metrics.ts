@@ -29,6 +29,8 @@ export const C_WRITES = 24;
 export const C_PARSE_ERRORS = 26;
 export const C_HEADER_TIMEOUTS = 28;
 export const C_IDLE_CLOSED = 30;
+/** Requests answered over HTTP/2 (also counted by route and status). */
+export const C_H2_REQUESTS = 32;
 const C_REQUESTS = 64;
 
 export const ROUTES = ['root', 'store', 'get', 'healthz', 'metrics', 'other'] as const;
@@ -205,6 +207,7 @@ export function renderMetrics(shared: SharedArrayBuffer, threads: number, stats:
   lines.push(`# HELP ${p}http_requests_total Requests answered, by route and status, summed over threads.`);
   lines.push(`# TYPE ${p}http_requests_total counter`);
   const perThread: string[] = [];
+  let all = 0;
   for (let r = 0; r < ROUTES.length; r++) {
     for (let s = 0; s < STATUSES.length; s++) {
       const i = C_REQUESTS + (r * STATUSES.length + s) * 2;
@@ -218,6 +221,7 @@ export function renderMetrics(shared: SharedArrayBuffer, threads: number, stats:
           );
         }
       }
+      all += sum;
       if (sum !== 0)
         lines.push(`${p}http_requests_total{route="${ROUTES[r]}",status="${statusLabel(s)}"} ${sum}`);
     }
@@ -225,6 +229,12 @@ export function renderMetrics(shared: SharedArrayBuffer, threads: number, stats:
   lines.push(`# HELP ${p}thread_http_requests_total Requests answered, by thread, route and status.`);
   lines.push(`# TYPE ${p}thread_http_requests_total counter`);
   lines.push(...perThread);
+  let h2 = 0;
+  for (let t = 0; t < slots.length; t++) h2 += read64(slots[t]!, C_H2_REQUESTS);
+  lines.push(`# HELP ${p}requests_by_protocol_total Requests answered, by protocol, summed over threads.`);
+  lines.push(`# TYPE ${p}requests_by_protocol_total counter`);
+  lines.push(`${p}requests_by_protocol_total{protocol="http/1.1"} ${all - h2}`);
+  lines.push(`${p}requests_by_protocol_total{protocol="h2"} ${h2}`);
 
   for (const f of FAMILIES) {
     lines.push(`# HELP ${p}${f.name} ${f.help}`);

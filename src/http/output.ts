@@ -1,4 +1,9 @@
-import type { Socket } from 'node:net';
+/** Where a batch goes: a socket, or anything that takes its segments the same way. */
+export interface Sink {
+  write(chunk: Uint8Array): unknown;
+  cork(): void;
+  uncork(): void;
+}
 
 /** Arena slab size. A slab is dropped (never rewritten) once full, so slices handed to sockets stay valid. */
 const SLAB_BYTES = 256 * 1024;
@@ -165,7 +170,7 @@ export class Output {
   }
 
   /** Hands the batch to `socket`; returns the bytes written. */
-  flush(socket: Socket): number {
+  flush(socket: Sink): number {
     this.cut();
     const segs = this.segs;
     const n = this.nSegs;

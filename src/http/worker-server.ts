@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { ParserEngine } from '../parser/parser.js';
 import { Connection, type ConnectionHost } from '../socket/connection.js';
-import type { WorkerServer, WorkerServerOptions } from './api.js';
+import type { ProtocolTakeover, WorkerServer, WorkerServerOptions } from './api.js';
 import { HttpError } from './errors.js';
 import { C_ACCEPTED, C_HEADER_TIMEOUTS, C_IDLE_CLOSED, C_REJECTED, Metrics, S_WAITING } from './metrics.js';
 import { Responder } from './responder.js';
@@ -34,6 +34,8 @@ class ThreadServer implements WorkerServer, ConnectionHost {
   private readonly sweepTimer: NodeJS.Timeout;
   private slotTimer: NodeJS.Timeout | null = null;
   private drained: (() => void) | null = null;
+  private readonly h2: ProtocolTakeover | null;
+  readonly takeover: ((socket: net.Socket, bytes: Buffer) => void) | null;
 
   constructor(private readonly opts: WorkerServerOptions) {
     const { config } = opts;
@@ -41,6 +43,9 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     this.metrics.adoptSlot();
     this.engine = new ParserEngine(config.maxValueSize);
     this.responder = new Responder(opts.store, this.metrics, config.maxValueSize, config.threads);
+    this.h2 = opts.takeover?.({ config, responder: this.responder, log: (e) => this.log(e) }) ?? null;
+    const h2 = this.h2;
+    this.takeover = h2 === null ? null : (socket, bytes) => h2.adopt(socket, bytes);
     this.server = net.createServer({ pauseOnConnect: true, noDelay: true }, this.onConnection);
     this.server.on('error', (e) => opts.log.error('server error', { error: e.message }));
     const tick = Math.min(
@@ -166,7 +171,9 @@ class ThreadServer implements WorkerServer, ConnectionHost {
       this.responder.shuttingDown = true;
       this.server.close();
       for (const conn of this.waiting) conn.destroy();
+      this.h2?.shutdown();
       for (const conn of this.conns) {
+        if (conn.handedOff) continue;
         if (conn.parser.busy) {
           conn.inFlightAtShutdown = true;
         } else if (conn.socket.writableLength === 0) {

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { createH2Takeover } from '../h2/server.js';
 import { createWorkerServer } from '../http/worker-server.js';
 import { PortInUseError, closeFd, openListener, type ListenerInfo } from '../socket/listener.js';
 import { Store } from '../store/store.js';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     threadIndex: data.threadIndex,
     shared: data.httpSab,
     log,
+    takeover: createH2Takeover,
   });
 
   let info: ListenerInfo;

@@ -12,6 +12,8 @@ import { BATCH_BUDGET, type Responder } from '../http/responder.js';
 export const HIGH_WATER = 256 * 1024;
 /** How long a closing connection keeps draining input so its last answer is not lost to a RST. */
 const LINGER_MS = 2000;
+/** The HTTP/2 client connection preface (RFC 9113 §3.4): HTTP/2 with prior knowledge. */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /** Reads of every connection of this thread land here (see adoptWithReadBuffer). */
 const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
@@ -83,6 +85,8 @@ export interface ConnectionHost {
   readonly closing: boolean;
   released(conn: Connection): void;
   log(e: unknown): void;
+  /** Takes over a connection that opened with the HTTP/2 preface (null: HTTP/1.1 only). */
+  readonly takeover: ((socket: Socket, bytes: Buffer) => void) | null;
 }
 
 /**
@@ -105,6 +109,10 @@ export class Connection implements ParserHandler {
   serving = false;
   private finSent = false;
   private lingerTimer: NodeJS.Timeout | null = null;
+  /** Bytes of the HTTP/2 preface matched so far; -1 once the connection is HTTP/1.1. */
+  private prefaceAt: number;
+  /** The socket was handed to the HTTP/2 server; this object only counts it until it closes. */
+  handedOff = false;
 
   /**
    * `readBuffer`: read through the thread's static buffer (adoptWithReadBuffer) where Node
@@ -116,6 +124,7 @@ export class Connection implements ParserHandler {
     readBuffer = true,
   ) {
     this.parser = new HttpParser(host.engine, this);
+    this.prefaceAt = host.takeover === null ? -1 : 0;
     const adopted = readBuffer ? adoptWithReadBuffer(accepted, this.onRead) : null;
     const socket = adopted ?? accepted;
     this.socket = socket;
@@ -150,6 +159,14 @@ export class Connection implements ParserHandler {
   /** `transient`: the chunk's memory is reused once this returns. */
   private consume(chunk: Buffer, transient: boolean): void {
     if (this.ended) return;
+    if (this.prefaceAt >= 0) {
+      const rest = this.sniff(chunk);
+      if (rest === null) return;
+      if (rest !== chunk) {
+        chunk = rest;
+        transient = false;
+      }
+    }
     const responder = this.host.responder;
     responder.metrics.add(C_BYTES_IN, chunk.length);
     this.lastActive = Date.now();
@@ -165,6 +182,40 @@ export class Connection implements ParserHandler {
       this.end();
     }
     this.flush();
+  }
+
+  /**
+   * Looks for the HTTP/2 preface at the start of the connection, over as many reads as it takes.
+   * Returns null when the chunk was taken (a part of the preface, held back, or the whole of it:
+   * the socket then goes to the HTTP/2 server), else what the HTTP/1.1 parser reads: the chunk,
+   * behind the preface bytes held back before it turned out not to be one.
+   */
+  private sniff(chunk: Buffer): Buffer | null {
+    const at = this.prefaceAt;
+    const n = Math.min(chunk.length, PREFACE.length - at);
+    for (let i = 0; i < n; i++) {
+      if (chunk[i] !== PREFACE[at + i]) {
+        this.prefaceAt = -1;
+        return at === 0 ? chunk : Buffer.concat([PREFACE.subarray(0, at), chunk]);
+      }
+    }
+    if (at + n < PREFACE.length) {
+      this.prefaceAt = at + n;
+      return null;
+    }
+    this.prefaceAt = -1;
+    // Copied: the chunk may be the thread's read buffer, which the next read overwrites.
+    const bytes = Buffer.allocUnsafe(at + chunk.length);
+    PREFACE.copy(bytes, 0, 0, at);
+    chunk.copy(bytes, at);
+    this.ended = true;
+    this.handedOff = true;
+    this.parser.headSince = 0;
+    this.socket.off('data', this.onData);
+    this.socket.off('drain', this.onDrain);
+    this.socket.off('end', this.onEnd);
+    this.host.takeover!(this.socket, bytes);
+    return null;
   }
 
   private readonly onDrain = (): void => {

@@ -1,0 +1,104 @@
+import type { IncomingHttpHeaders } from 'node:http2';
+import { Method } from '../parser/llhttp.js';
+import { MAX_HEAD_BYTES, MAX_TARGET_BYTES } from '../parser/parser.js';
+import { RequestHead } from '../parser/request.js';
+import { routeHead } from '../http/routes.js';
+import { HttpError } from '../http/errors.js';
+
+/** A method number the router answers 405 to (llhttp has no method 255). */
+const OTHER_METHOD = 255;
+
+/** llhttp's number for the methods the router knows. */
+function methodOf(m: string | undefined): number {
+  switch (m) {
+    case 'GET':
+      return Method.GET;
+    case 'HEAD':
+      return Method.HEAD;
+    case 'PUT':
+      return Method.PUT;
+    case 'POST':
+      return Method.POST;
+    case 'DELETE':
+      return Method.DELETE;
+    default:
+      return OTHER_METHOD;
+  }
+}
+
+/**
+ * Per-thread buffer the fields of a body-less request are packed into: such a request is
+ * answered before the event that brought it returns, so one buffer serves them all.
+ */
+const SCRATCH = Buffer.allocUnsafeSlow(2 * MAX_HEAD_BYTES);
+
+/**
+ * Fills `head` from an HTTP/2 request's header block the way the HTTP/1.1 parser fills it from
+ * a request head: the target, Content-Type, If-None-Match and Range are packed into one buffer
+ * (`head.src`) and referred to by offset, so the router and the responder read them exactly as
+ * they read HTTP/1.1 requests. `keep`: the request has a body to wait for, so it gets a buffer
+ * of its own instead of the shared scratch buffer.
+ *
+ * Returns 0, or an HttpError code the request is refused with before the router sees it (the
+ * HTTP/1.1 parser's limits on the target and on the header section).
+ */
+export function fillHead(head: RequestHead, headers: IncomingHttpHeaders, keep: boolean): number {
+  head.begin();
+  head.inHead = false;
+  head.major = 2;
+  head.minor = 0;
+  head.method = methodOf(headers[':method']);
+  head.hostCount = 1;
+  const path = headers[':path'] ?? '';
+  const ct = single(headers['content-type']);
+  const inm = single(headers['if-none-match']);
+  const range = single(headers['range']);
+  const total = path.length + ct.length + inm.length + range.length;
+  if (path.length > MAX_TARGET_BYTES) return HttpError.URI_TOO_LONG;
+  if (total > MAX_HEAD_BYTES || headerBytes(headers) > MAX_HEAD_BYTES) return HttpError.HEADERS_TOO_LARGE;
+  const src = keep ? Buffer.allocUnsafe(total) : SCRATCH;
+  let p = 0;
+  head.urlStart = p;
+  head.urlLen = src.write(path, p, 'latin1');
+  p += head.urlLen;
+  if (ct.length !== 0) {
+    head.ctCount = 1;
+    head.ctStart = p;
+    head.ctLen = src.write(ct, p, 'latin1');
+    p += head.ctLen;
+  }
+  if (inm.length !== 0) {
+    head.inmCount = 1;
+    head.inmStart = p;
+    head.inmLen = src.write(inm, p, 'latin1');
+    p += head.inmLen;
+  }
+  if (range.length !== 0) {
+    head.rangeCount = 1;
+    head.rangeStart = p;
+    head.rangeLen = src.write(range, p, 'latin1');
+  }
+  head.src = src;
+  const cl = headers['content-length'];
+  // nghttp2 has checked that a declared length is a number and that the DATA frames match it.
+  head.contentLength = cl === undefined ? -1 : Number(cl);
+  head.chunked = keep && head.contentLength < 0;
+  return routeHead(head);
+}
+
+function single(v: string | string[] | undefined): string {
+  if (v === undefined) return '';
+  return typeof v === 'string' ? v : (v[0] ?? '');
+}
+
+/** Size of the header block as HTTP/1.1 would count it (name, ": ", value, CRLF per field). */
+function headerBytes(headers: IncomingHttpHeaders): number {
+  let n = 0;
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    if (typeof v === 'string') n += name.length + v.length + 4;
+    else for (const x of v) n += name.length + x.length + 4;
+  }
+  return n;
+}
