@@ -1,5 +1,3 @@
-import type { OutgoingHttpHeaders } from 'node:http2';
-
 /** Response fields HTTP/2 forbids (RFC 9113 §8.2.2): connection management is the framing's job. */
 const DROP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
 /** The field names the responder writes, so the common ones are matched, not lowercased. */
@@ -82,43 +80,65 @@ export class Answer {
   }
 
   /**
-   * Parses the collected response; returns its fields (`:status` first) and leaves the body in
-   * `body`. Null when nothing complete was written (a bug: the caller answers 500).
+   * Parses the collected response; returns its fields as a flat name, value list (`:status`
+   * first) and leaves the body in `body`. Null when no complete head was written (a bug: the
+   * caller resets the stream).
    */
-  parse(): OutgoingHttpHeaders | null {
+  parse(): (string | number)[] | null {
     if (this.nSegs === 0) return null;
     let seg = toBuffer(this.segs[0]!);
     let first = 1;
-    let end = headEnd(seg);
-    if (end < 0 && this.nSegs > 1) {
+    let fields = this.fields(seg);
+    if (fields === null && this.nSegs > 1) {
       // A head split over segments (the arena ran out of room mid-head): join what there is.
       seg = Buffer.concat(this.segs.slice(0, this.nSegs));
       first = this.nSegs;
-      end = headEnd(seg);
+      fields = this.fields(seg);
     }
-    if (end < 0 || seg.length < 12) return null;
-    this.status = (seg[9]! - 0x30) * 100 + (seg[10]! - 0x30) * 10 + (seg[11]! - 0x30);
-    const headers: OutgoingHttpHeaders = { ':status': this.status };
-    let i = seg.indexOf(0x0a) + 1;
-    while (i < end - 2) {
-      const eol = seg.indexOf(CR, i);
-      const colon = seg.indexOf(0x3a, i);
-      if (eol < 0 || colon < 0 || colon > eol) return null;
-      let v = colon + 1;
-      while (seg[v] === 0x20) v++;
-      const f = known(seg, i, colon - i);
-      if (f === null) {
-        headers[seg.toString('latin1', i, colon).toLowerCase()] = seg.toString('latin1', v, eol);
-      } else if (!f.drop) {
-        headers[f.name] = valueOf(f, seg, v, eol);
-      }
-      i = eol + 2;
-    }
+    if (fields === null) return null;
+    const end = this.headEnd;
     this.bodyCount = 0;
     this.bodyBytes = 0;
     if (end < seg.length) this.push(seg.subarray(end));
     for (let s = first; s < this.nSegs; s++) this.push(toBuffer(this.segs[s]!));
-    return headers;
+    return fields;
+  }
+
+  /** Offset just past the head's blank line, set by `fields`. */
+  private headEnd = 0;
+
+  /** The status and fields of the head at the start of `seg`; null when it does not end there. */
+  private fields(seg: Buffer): (string | number)[] | null {
+    const n = seg.length;
+    if (n < 16) return null;
+    this.status = (seg[9]! - 0x30) * 100 + (seg[10]! - 0x30) * 10 + (seg[11]! - 0x30);
+    const out: (string | number)[] = [':status', this.status];
+    let i = 12;
+    while (i < n && seg[i] !== 0x0a) i++;
+    i++;
+    // One pass per line: the colon, then the CR that ends it; an empty line ends the head.
+    for (;;) {
+      if (i + 1 >= n) return null;
+      if (seg[i] === CR) {
+        this.headEnd = i + 2;
+        return out;
+      }
+      const start = i;
+      while (i < n && seg[i] !== 0x3a) i++;
+      const colon = i;
+      let v = colon + 1;
+      while (v < n && seg[v] === 0x20) v++;
+      i = v;
+      while (i < n && seg[i] !== CR) i++;
+      if (i + 1 >= n) return null;
+      const f = known(seg, start, colon - start);
+      if (f === null) {
+        out.push(seg.toString('latin1', start, colon).toLowerCase(), seg.toString('latin1', v, i));
+      } else if (!f.drop) {
+        out.push(f.name, valueOf(f, seg, v, i));
+      }
+      i += 2;
+    }
   }
 
   private push(b: Buffer): void {
@@ -130,12 +150,6 @@ export class Answer {
 
 function toBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
-}
-
-/** Offset just past the blank line that ends the head, or -1. */
-function headEnd(b: Buffer): number {
-  const i = b.indexOf('\r\n\r\n', 0, 'latin1');
-  return i < 0 ? -1 : i + 4;
 }
 
 function known(b: Buffer, start: number, len: number): Field | null {

@@ -2,7 +2,6 @@ import type { IncomingHttpHeaders } from 'node:http2';
 import { Method } from '../parser/llhttp.js';
 import { MAX_HEAD_BYTES, MAX_TARGET_BYTES } from '../parser/parser.js';
 import { RequestHead } from '../parser/request.js';
-import { routeHead } from '../http/routes.js';
 import { HttpError } from '../http/errors.js';
 
 /** A method number the router answers 405 to (llhttp has no method 255). */
@@ -47,58 +46,85 @@ export function fillHead(head: RequestHead, headers: IncomingHttpHeaders, keep: 
   head.inHead = false;
   head.major = 2;
   head.minor = 0;
-  head.method = methodOf(headers[':method']);
   head.hostCount = 1;
-  const path = headers[':path'] ?? '';
-  const ct = single(headers['content-type']);
-  const inm = single(headers['if-none-match']);
-  const range = single(headers['range']);
-  const total = path.length + ct.length + inm.length + range.length;
+  let method: string | undefined;
+  let path = '';
+  let ct = '';
+  let inm = '';
+  let range = '';
+  let cl: string | undefined;
+  // One pass over the fields: the ones read, and the size of all of them as HTTP/1.1 counts it
+  // (name, ": ", value, CRLF each).
+  let bytes = 0;
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    const one = typeof v === 'string' ? v : (v[0] ?? '');
+    bytes += typeof v === 'string' ? name.length + v.length + 4 : listBytes(name, v);
+    switch (name) {
+      case ':method':
+        method = one;
+        break;
+      case ':path':
+        path = one;
+        break;
+      case 'content-type':
+        ct = one;
+        break;
+      case 'if-none-match':
+        inm = one;
+        break;
+      case 'range':
+        range = one;
+        break;
+      case 'content-length':
+        cl = one;
+        break;
+    }
+  }
+  head.method = methodOf(method);
   if (path.length > MAX_TARGET_BYTES) return HttpError.URI_TOO_LONG;
-  if (total > MAX_HEAD_BYTES || headerBytes(headers) > MAX_HEAD_BYTES) return HttpError.HEADERS_TOO_LARGE;
+  if (bytes > MAX_HEAD_BYTES) return HttpError.HEADERS_TOO_LARGE;
+  const total = path.length + ct.length + inm.length + range.length;
   const src = keep ? Buffer.allocUnsafe(total) : SCRATCH;
   let p = 0;
   head.urlStart = p;
-  head.urlLen = src.write(path, p, 'latin1');
+  head.urlLen = latin1(src, path, p);
   p += head.urlLen;
   if (ct.length !== 0) {
     head.ctCount = 1;
     head.ctStart = p;
-    head.ctLen = src.write(ct, p, 'latin1');
+    head.ctLen = latin1(src, ct, p);
     p += head.ctLen;
   }
   if (inm.length !== 0) {
     head.inmCount = 1;
     head.inmStart = p;
-    head.inmLen = src.write(inm, p, 'latin1');
+    head.inmLen = latin1(src, inm, p);
     p += head.inmLen;
   }
   if (range.length !== 0) {
     head.rangeCount = 1;
     head.rangeStart = p;
-    head.rangeLen = src.write(range, p, 'latin1');
+    head.rangeLen = latin1(src, range, p);
   }
   head.src = src;
-  const cl = headers['content-length'];
   // nghttp2 has checked that a declared length is a number and that the DATA frames match it.
   head.contentLength = cl === undefined ? -1 : Number(cl);
   head.chunked = keep && head.contentLength < 0;
-  return routeHead(head);
+  return 0;
 }
 
-function single(v: string | string[] | undefined): string {
-  if (v === undefined) return '';
-  return typeof v === 'string' ? v : (v[0] ?? '');
+/** Writes `s` (one byte per char) at `at`; a short string costs no call into the runtime. */
+function latin1(dst: Buffer, s: string, at: number): number {
+  const n = s.length;
+  if (n > 64) return dst.write(s, at, 'latin1');
+  for (let i = 0; i < n; i++) dst[at + i] = s.charCodeAt(i);
+  return n;
 }
 
-/** Size of the header block as HTTP/1.1 would count it (name, ": ", value, CRLF per field). */
-function headerBytes(headers: IncomingHttpHeaders): number {
+function listBytes(name: string, v: string[]): number {
   let n = 0;
-  for (const name in headers) {
-    const v = headers[name];
-    if (v === undefined) continue;
-    if (typeof v === 'string') n += name.length + v.length + 4;
-    else for (const x of v) n += name.length + x.length + 4;
-  }
+  for (const x of v) n += name.length + x.length + 4;
   return n;
 }

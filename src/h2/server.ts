@@ -1,6 +1,7 @@
 import http2, {
   type Http2Server,
   type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
@@ -35,6 +36,32 @@ const ignore = (): void => {};
 const resume = (socket: Socket): void => {
   if (!socket.destroyed) socket.resume();
 };
+
+const END = { endStream: true };
+const MORE = { endStream: false };
+
+/**
+ * Whether stream.respond takes a flat [name, value, ...] list (Node 24 does; it skips building
+ * and copying a header object). Found out on the first answer: an older Node rejects the list
+ * before it changed anything, and gets an object from then on.
+ */
+let rawHeaders = true;
+
+function respond(stream: ServerHttp2Stream, fields: (string | number)[], options: typeof END): void {
+  if (rawHeaders) {
+    try {
+      // The typings do not know the list form yet.
+      stream.respond(fields as unknown as OutgoingHttpHeaders, options);
+      return;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'ERR_INVALID_ARG_TYPE') throw e;
+      rawHeaders = false;
+    }
+  }
+  const headers: OutgoingHttpHeaders = {};
+  for (let i = 0; i < fields.length; i += 2) headers[fields[i] as string] = fields[i + 1];
+  stream.respond(headers, options);
+}
 
 /**
  * The thread's HTTP/2 side: one node:http2 server that never listens. Connections that opened
@@ -178,9 +205,9 @@ class H2Server implements ProtocolTakeover {
       if (fields === null) {
         stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       } else if (a.bodyCount === 0) {
-        stream.respond(fields, { endStream: true });
+        respond(stream, fields, END);
       } else {
-        stream.respond(fields);
+        respond(stream, fields, MORE);
         if (a.bodyCount === 1) {
           stream.end(a.body[0]);
         } else {
