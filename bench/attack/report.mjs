@@ -82,6 +82,31 @@ export function renderMarkdown(r) {
         (row.serverExit ? ` **Server exited (${row.serverExit.code ?? row.serverExit.signal}).**` : ''),
     );
   }
+  lines.push('', '## Probe timeline', '');
+  lines.push(
+    'Answered / timed out probes per 5 s window, by start time relative to the attack start (negative: idle).',
+    '',
+  );
+  for (const row of r.rows) {
+    if (row.error) continue;
+    lines.push(`- **${row.server} / ${row.attack}**: ${timeline(row.probeSeries)}`);
+  }
   lines.push('');
   return lines.join('\n');
+}
+
+function timeline(series) {
+  const windows = new Map();
+  for (const [t, outcome] of series) {
+    const w = Math.floor(t / 5000) * 5;
+    const c = windows.get(w) ?? { ok: 0, timeout: 0, failed: 0 };
+    if (outcome === 'ok') c.ok++;
+    else if (outcome === 'timeout') c.timeout++;
+    else c.failed++;
+    windows.set(w, c);
+  }
+  return [...windows]
+    .sort(([a], [b]) => a - b)
+    .map(([w, c]) => `${w} s ${c.ok}/${c.timeout}${c.failed ? ` (+${c.failed} failed)` : ''}`)
+    .join(', ');
 }
