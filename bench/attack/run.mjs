@@ -4,10 +4,10 @@
 //
 //   node bench/attack/run.mjs [--attack NAME[,NAME]|all] [--duration 40] [--quick]
 //     [--server stripecache|nginx|stripecache,nginx] [--nginx-attacks slowloris]
-//     [--threads 2] [--node PATH] [--memory SIZE] [--server-arg ARG]... [--after 20]
+//     [--threads 2] [--node PATH] [--memory SIZE] [--server-arg=ARG]... [--after 20]
 //     [--server-cpu 0] [--client-cpu 1] [--rss-limit 4GiB] [--out bench/results/attack-latest]
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,7 +49,11 @@ const { values: o } = parseArgs({
   },
 });
 if (o.help) {
-  console.log(execFileSync('sed', ['-n', '4,8p', fileURLToPath(import.meta.url)], { encoding: 'utf8' }));
+  // The usage is the comment block at the top of this file.
+  const usage = readFileSync(fileURLToPath(import.meta.url), 'utf8')
+    .split('\n')
+    .slice(4, 8);
+  console.log(usage.map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
 
