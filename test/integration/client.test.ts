@@ -351,6 +351,18 @@ test('conditional writes and deletes: If-Match / If-None-Match: * (server part o
   assert.equal(await client.get('cond/k'), undefined);
 });
 
+test('an aborted signal rejects the call and leaves the client usable', async () => {
+  const aborted = AbortSignal.abort();
+  await assert.rejects(client.get('abort/k', { signal: aborted }), (e: unknown) => {
+    assert.ok(e instanceof Error);
+    assert.equal(e.name, 'AbortError');
+    return true;
+  });
+  await assert.rejects(client.set('abort/k', 'x', { signal: aborted }), { name: 'AbortError' });
+  assert.equal(await client.get('abort/k'), undefined);
+  assert.equal((await client.set('abort/k', 'y')).created, true);
+});
+
 test('pipelining and keep-alive options reach undici: many requests on one connection answer in order', async () => {
   const piped = new Client(`http://127.0.0.1:${server.port}`, {
     connections: 1,
