@@ -38,16 +38,17 @@ function parseArgs(argv) {
     warmS: 10,
   };
   o.node = existsSync(NODE24) ? NODE24 : process.execPath;
+  const takes = {
+    '--servers': (v) => (o.servers = v.split(',')),
+    '--clients': (v) => (o.clients = v.split(',').map(Number)),
+    '--repeats': (v) => (o.repeats = Number(v)),
+    '--warm-s': (v) => (o.warmS = Number(v)),
+    '--node': (v) => (o.node = v),
+  };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = argv[i + 1];
-    if (a === '--quick') o.quick = true;
-    else if (a === '--servers') ((o.servers = v.split(',')), i++);
-    else if (a === '--clients') ((o.clients = v.split(',').map(Number)), i++);
-    else if (a === '--repeats') ((o.repeats = Number(v)), i++);
-    else if (a === '--warm-s') ((o.warmS = Number(v)), i++);
-    else if (a === '--node') ((o.node = v), i++);
-    else throw new Error(`unknown argument ${a}`);
+    if (argv[i] === '--quick') o.quick = true;
+    else if (argv[i] in takes && i + 1 < argv.length) takes[argv[i]](argv[++i]);
+    else throw new Error(`unknown argument ${argv[i]} (see the top of bench/origin/run.mjs)`);
   }
   if (o.quick) {
     o.repeats = Math.min(o.repeats, 1);
@@ -288,8 +289,8 @@ async function main() {
     warm: [],
   };
   const starts = {
-    varnish: (withOrigin) => startVarnish({ dir, origin, cpus: SERVER_CPUS, withOrigin }),
-    nginx: (withOrigin) => startNginx({ dir, origin, cpus: SERVER_CPUS, withOrigin }),
+    varnish: () => startVarnish({ dir, origin, cpus: SERVER_CPUS }),
+    nginx: () => startNginx({ dir, origin, cpus: SERVER_CPUS }),
     stripecache: (withOrigin) =>
       startStripecache({ origin: withOrigin ? origin : undefined, cpus: SERVER_CPUS, node: o.node }),
   };
