@@ -186,6 +186,8 @@ async function warm(o, name, server, origin) {
     p50Ms: w.latency_us.p50 / 1000,
     p99Ms: w.latency_us.p99 / 1000,
     serverCpuS: cpu,
+    // Below 100% of its core (with wrk idle too) means the machine, not the server, was the limit.
+    serverCpuShare: cpu / seconds,
     cpuUsPerRequest: (cpu / w.requests) * 1e6,
     wrkCpuS: w.wrkCpuS,
     originRequestsDuring: after.total - before.total,
@@ -200,6 +202,7 @@ const median = (xs) => {
 };
 const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 
 function markdown(res) {
   const L = [];
@@ -213,6 +216,9 @@ function markdown(res) {
     `Origin: ${SIZE / 1048576} MiB objects, ${DELAY_MS} ms before each answer, Cache-Control: max-age=3600.`,
   );
   L.push(`Run: \`${res.command}\`${res.quick ? ' (quick)' : ''}. ${res.note}`);
+  L.push(
+    `Load average (1 min) at the start: ${res.loadStart.toFixed(2)}, at the end: ${res.loadEnd.toFixed(2)}.`,
+  );
   L.push('');
   L.push('## Cold: N clients at once, one 4 KiB Range GET each, of one object no cache has seen');
   L.push('');
@@ -243,8 +249,15 @@ function markdown(res) {
     `## Warm: random 4 KiB aligned Ranges of a cached 10 MiB object (wrk, 64 connections, ${res.warmS} s)`,
   );
   L.push('');
-  L.push('| server | req/s | server CPU µs/request | p50 ms | p99 ms | non-206 | origin requests during |');
-  L.push('|---|---:|---:|---:|---:|---:|---:|');
+  L.push(
+    'Server CPU share: server CPU seconds per wall second (1.0 = its core saturated); wrk CPU likewise. ' +
+      'Both well below 1.0 mean other work on the machine was taking the cores.',
+  );
+  L.push('');
+  L.push(
+    '| server | req/s | server CPU µs/request | server CPU share | wrk CPU share | p50 ms | p99 ms | non-206 | origin requests during |',
+  );
+  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of res.warm) {
     if (row.error !== undefined) {
       L.push(`| ${LABELS[row.server]} | failed: ${row.error} | | | | | |`);
@@ -252,7 +265,8 @@ function markdown(res) {
     }
     const label = row.standIn ? `${LABELS[row.server]} (stand-in: ${row.standIn})` : LABELS[row.server];
     L.push(
-      `| ${label} | ${f0(row.rps)} | ${f1(row.cpuUsPerRequest)} | ${f1(row.p50Ms)} | ${f1(row.p99Ms)} | ` +
+      `| ${label} | ${f0(row.rps)} | ${f1(row.cpuUsPerRequest)} | ${f2(row.serverCpuShare)} | ` +
+        `${f2(row.wrkCpuS / (row.requests / row.rps))} | ${f1(row.p50Ms)} | ${f1(row.p99Ms)} | ` +
         `${row.other} | ${row.standIn ? 'n/a' : row.originRequestsDuring} |`,
     );
   }
@@ -284,6 +298,8 @@ async function main() {
     repeats: o.repeats,
     warmS: o.warmS,
     note: 'The machine is shared with other jobs: figures are noisy.',
+    loadStart: os.loadavg()[0],
+    loadEnd: NaN,
     versions: {},
     cold: [],
     warm: [],
@@ -340,6 +356,7 @@ async function main() {
     origin.proc.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
+  res.loadEnd = os.loadavg()[0];
   const out = path.join(ROOT, 'bench/results');
   writeFileSync(path.join(out, 'origin-latest.json'), JSON.stringify(res, null, 2) + '\n');
   writeFileSync(path.join(out, 'origin-latest.md'), markdown(res));
