@@ -182,7 +182,11 @@ export async function startStripecache({ origin, cpus, node }) {
     return await launch('stripecache', pinned(cpus, [node, ...args]), port);
   } catch (e) {
     if (origin !== undefined && e.exitCode === 2 && /--origin/.test(e.output ?? '')) {
-      const err = new Error(`stripecache has no --origin yet: ${e.output.trim().split('\n')[0]}`);
+      const said = e.output
+        .trim()
+        .split('\n')[0]
+        .replace(/^stripecache: /, '');
+      const err = new Error(`no --origin in this build (exit 2: ${said})`);
       err.unsupported = true;
       throw err;
     }
