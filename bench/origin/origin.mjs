@@ -8,7 +8,8 @@
 // Prints "origin listening on HOST:PORT" once bound. Every path not starting with /__ is an
 // object named by its path (query string excluded); byte i of object `name` is originByte(name, i),
 // so a client can check any byte it got without holding a copy. Control endpoints:
-//   GET    /__stats            {"total": n, "paths": {"/a": {"requests": n, "ranges": ["bytes=0-9", ...]}}}
+//   GET    /__stats            {"total": n, "paths": {"/a": {"requests": n, "ranges": ["bytes=0-9", ...],
+//                               "inFlight": n, "maxInFlight": n, "lastHeaders": {...}}}}
 //   POST   /__reset            zero the counters
 //   POST   /__script           body {"path": "/a" | "*", ...behaviour}: replaces that path's behaviour
 //   DELETE /__script           forget every scripted behaviour (CLI defaults stay)
@@ -149,9 +150,20 @@ function main() {
   }
 
   async function object(req, res, path) {
-    const entry = (stats.paths[path] ??= { requests: 0, ranges: [] });
+    const entry = (stats.paths[path] ??= {
+      requests: 0,
+      ranges: [],
+      inFlight: 0,
+      maxInFlight: 0,
+      lastHeaders: {},
+    });
     entry.requests++;
     stats.total++;
+    // Concurrency per path: a cache that coalesces misses never has two fetches of one object open.
+    entry.inFlight++;
+    entry.maxInFlight = Math.max(entry.maxInFlight, entry.inFlight);
+    res.once('close', () => entry.inFlight--);
+    entry.lastHeaders = req.headers;
     if (req.headers.range !== undefined && entry.ranges.length < 1000) entry.ranges.push(req.headers.range);
 
     const b = behaviourFor(path);

@@ -36,7 +36,19 @@ export interface OriginBehaviour {
 
 export interface OriginStats {
   total: number;
-  paths: Record<string, { requests: number; ranges: string[] }>;
+  paths: Record<
+    string,
+    {
+      requests: number;
+      /** Range headers received, in order (the first 1,000). */
+      ranges: string[];
+      /** Requests of this path being answered now, and the most there ever were at once. */
+      inFlight: number;
+      maxInFlight: number;
+      /** Headers of the latest request (lower-case names), e.g. to check If-None-Match. */
+      lastHeaders: Record<string, string | string[] | undefined>;
+    }
+  >;
 }
 
 export interface RunningOrigin {

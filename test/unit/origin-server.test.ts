@@ -125,6 +125,21 @@ test('stats count requests and Range headers per path, and reset zeroes them', a
   assert.equal((await origin.stats()).total, 0);
 });
 
+test('stats show concurrency per path and the latest request headers', async () => {
+  await origin.script('/conc', { delayMs: 500, size: 10 });
+  await Promise.all([
+    get(origin, '/conc'),
+    get(origin, '/conc'),
+    get(origin, '/conc', { 'X-Probe': 'last' }),
+  ]);
+  await get(origin, '/conc', { 'If-None-Match': '"v9"' });
+  const s = (await origin.stats()).paths['/conc']!;
+  // All three were held 500 ms by the delay, so they overlapped; the fourth came after.
+  assert.equal(s.maxInFlight, 3);
+  assert.equal(s.inFlight, 0);
+  assert.equal(s.lastHeaders['if-none-match'], '"v9"');
+});
+
 test('scripted size, status codes and a default for every path', async () => {
   await origin.script('/small', { size: 10 });
   assert.deepEqual((await get(origin, '/small')).body, originBytes('/small', 0, 10));
