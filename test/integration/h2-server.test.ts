@@ -325,6 +325,9 @@ test('Upgrade: h2c is not offered: the request is answered as HTTP/1.1', async (
 
 test('a stream flood (thousands of HEADERS + RST_STREAM) leaves the server serving others', async () => {
   const flood = await h2connect(s.port);
+  let cutOff = false;
+  flood.on('goaway', () => (cutOff = true));
+  flood.on('close', () => (cutOff = true));
   const observer = await h2connect(s.port);
   try {
     for (let i = 0; i < 5000 && !flood.destroyed && !flood.closed; i++) {
@@ -338,6 +341,8 @@ test('a stream flood (thousands of HEADERS + RST_STREAM) leaves the server servi
       if (i % 500 === 0) await new Promise((r) => setImmediate(r));
     }
     await new Promise((r) => setTimeout(r, 200));
+    // nghttp2's reset rate limit ends the flooding connection (GOAWAY), nobody else's.
+    assert.equal(cutOff, true, 'the flooding connection was cut off');
     // Others are served, on an existing connection and on a new one.
     assert.equal((await h2request(observer, 'GET', '/')).status, 200);
     const fresh = await h2connect(s.port);
