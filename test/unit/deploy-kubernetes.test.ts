@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { DEPLOY, which } from '../helpers/cluster.js';
+import { durationMs } from '../helpers/deploy-files.js';
 
 /**
  * No cluster here: the manifests are parsed and their cross-references checked (what kubectl would
@@ -13,13 +14,6 @@ import { DEPLOY, which } from '../helpers/cluster.js';
  */
 
 type Obj = Record<string, unknown>;
-
-/** Durations as the CLI writes them (10s, 500ms, 1m, bare seconds), in milliseconds. */
-function durationMs(text: string): number {
-  const m = /^(\d+)(ms|s|m)?$/.exec(text);
-  assert.ok(m, `not a duration: ${text}`);
-  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60000 : 1000);
-}
 
 function load(file: string): Obj[] {
   const docs = parseAllDocuments(readFileSync(path.join(DEPLOY, 'kubernetes', file), 'utf8'));
