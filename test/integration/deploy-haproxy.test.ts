@@ -52,12 +52,17 @@ async function allUp(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let csv = '';
   while (Date.now() < deadline) {
-    csv = await (await fetch(`${stats};csv`, { signal: AbortSignal.timeout(1000) })).text();
+    try {
+      csv = await (await fetch(`${stats};csv`, { signal: AbortSignal.timeout(1000) })).text();
+    } catch (e) {
+      // HAProxy may still be binding its listeners on a busy machine.
+      csv = e instanceof Error ? e.message : String(e);
+    }
     const rows = csv.split('\n').filter((l) => l.startsWith('stripecache_nodes,node'));
     if (rows.length === 3 && rows.every((r) => r.split(',')[17] === 'UP')) return;
     await sleep(100);
   }
-  throw new Error(`nodes not all UP in HAProxy within ${timeoutMs} ms:\n${csv}`);
+  throw new Error(`nodes not all UP in HAProxy within ${timeoutMs} ms:\n${csv}\n${haproxy!.output()}`);
 }
 
 before(async () => {
