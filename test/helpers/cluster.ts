@@ -95,8 +95,15 @@ export function which(name: string): string | null {
 }
 
 /** Starts a long-running process (a balancer) and keeps its output for error messages. */
-export function startProc(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Proc {
-  return wrap(spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
+export function startProc(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = ROOT,
+): Proc {
+  return wrap(
+    spawn(cmd, [...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }),
+  );
 }
 
 /** Polls `url` until it answers `status`, bounded by `timeoutMs`. */

@@ -52,6 +52,7 @@ async function allUp(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let csv = '';
   while (Date.now() < deadline) {
+    if (haproxy!.proc.exitCode !== null) throw new Error(`haproxy exited:\n${haproxy!.output()}`);
     try {
       csv = await (await fetch(`${stats};csv`, { signal: AbortSignal.timeout(1000) })).text();
     } catch (e) {

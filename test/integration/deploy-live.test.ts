@@ -4,10 +4,23 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEPLOY, ROOT, freePort, request, startNode, type CacheNode } from '../helpers/cluster.js';
+import { parseAllDocuments } from 'yaml';
+import {
+  DEPLOY,
+  ROOT,
+  freePort,
+  request,
+  sleep,
+  startNode,
+  startProc,
+  type CacheNode,
+} from '../helpers/cluster.js';
 import { parseDockerfile } from '../helpers/deploy-files.js';
 
-/** Shipped files checked against a started node: the Grafana dashboard and the image's HEALTHCHECK. */
+/**
+ * Shipped files checked against started nodes: the Grafana dashboard, the image's HEALTHCHECK and
+ * the Kubernetes container command.
+ */
 
 let node: CacheNode;
 before(async () => {
@@ -85,4 +98,42 @@ async function healthcheck(port: number): Promise<number | null> {
 test('Dockerfile HEALTHCHECK: exit 0 against a serving node, 1 where nothing listens', async () => {
   assert.equal(await healthcheck(node.port), 0);
   assert.equal(await healthcheck(await freePort()), 1);
+});
+
+test('kubernetes: the container command starts a node with --memory at 3/4 of the memory limit', async () => {
+  const docs = parseAllDocuments(readFileSync(path.join(DEPLOY, 'kubernetes/stripecache.yaml'), 'utf8'));
+  const sts = docs
+    .map((d) => d.toJS() as { kind: string; spec: unknown })
+    .find((d) => d.kind === 'StatefulSet')!;
+  const c = (sts.spec as { template: { spec: { containers: { command: string[]; args: string[] }[] } } })
+    .template.spec.containers[0]!;
+  // tini is the image's PID 1; here the shell line runs directly, from the repository root like /app.
+  const command = c.command[0]!.endsWith('tini') && c.command[1] === '--' ? c.command.slice(2) : c.command;
+  // Loopback and a free port instead of 0.0.0.0:3000; every other flag as shipped.
+  const args = [...c.args];
+  args[args.indexOf('--host') + 1] = '127.0.0.1';
+  args[args.indexOf('--port') + 1] = '0';
+  const limit = 64 * 1024 * 1024;
+  const p = startProc(
+    command[0]!,
+    [...command.slice(1), ...args],
+    { MEMORY_LIMIT_BYTES: String(limit) },
+    ROOT,
+  );
+  try {
+    const deadline = Date.now() + 15000;
+    let m: RegExpExecArray | null = null;
+    while (
+      !(m = /listening on (\S+):(\d+)/.exec(p.output())) &&
+      Date.now() < deadline &&
+      p.proc.exitCode === null
+    ) {
+      await sleep(20);
+    }
+    assert.ok(m, `the container command did not start a node:\n${p.output()}`);
+    const metrics = (await request(`http://${m[1]}:${m[2]}/metrics`)).body;
+    assert.match(metrics, new RegExp(`^stripecache_cache_memory_budget_bytes ${(limit / 4) * 3}$`, 'm'));
+  } finally {
+    await p.stop();
+  }
 });
