@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   DEPLOY,
   checkBalancer,
+  request,
   freePort,
   sleep,
   startNode,
@@ -76,6 +77,20 @@ before(async () => {
 after(async () => {
   await haproxy?.stop();
   await Promise.all(nodes.map((n) => n.stop()));
+});
+
+test('haproxy.cfg: a key hashes percent-decoded, as the node reads it', { skip }, async () => {
+  await waitForStatus(`${front}/healthz`, 200, 5000, () => haproxy!.output());
+  // Hashing the raw path would send about 2 in 3 of these reads to a node without the value.
+  for (let i = 0; i < 30; i++) {
+    const put = await request(`${front}/store/encoded%2F${i}%2Fchunk`, 'PUT', `v${i}`);
+    assert.equal(put.status, 201);
+  }
+  for (let i = 0; i < 30; i++) {
+    const get = await request(`${front}/get/encoded/${i}/chunk`);
+    assert.equal(get.status, 200, `encoded/${i}/chunk stored as encoded%2F${i}%2Fchunk`);
+    assert.equal(get.body, `v${i}`);
+  }
 });
 
 test(
