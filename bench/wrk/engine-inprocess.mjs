@@ -2,7 +2,7 @@
 // 10,000 keys of 64 B preloaded (k64-0 .. k64-9999). Shared by engine-serve.mjs and
 // engine-profile.mjs so both measure the same server.
 import { Store } from '../../dist/store/store.js';
-import { Logger } from '../../dist/runtime/log.js';
+import { Logger } from '../../dist/base/log.js';
 import { httpSharedBytes, listenForTest } from '../../dist/http/worker-server.js';
 
 export async function startEngineInProcess() {

@@ -33,7 +33,7 @@ import {
   STATUS_416,
   type Canned,
 } from './canned.js';
-import { ERRORS, HttpError } from './errors.js';
+import { ERRORS, HttpError } from '../base/errors.js';
 import { Metrics, Route, renderMetrics } from './metrics.js';
 import { MOVE_LIMIT, Output } from './output.js';
 import { KeyScratch, inmMatches, keyOf, parseInm, parseRange, routeHead } from './routes.js';

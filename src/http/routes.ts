@@ -1,7 +1,7 @@
 import { MAX_KEY_BYTES, RangeKind, MAX_INM_TAGS, type ReadResult } from '../store/api.js';
 import { Method } from '../parser/llhttp.js';
 import type { RequestHead } from '../parser/request.js';
-import { HttpError } from './errors.js';
+import { HttpError } from '../base/errors.js';
 import { Route } from './metrics.js';
 
 /**

@@ -1,7 +1,7 @@
 import arg from 'arg';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import type { Config, LogLevel } from './config.js';
+import type { Config, LogLevel } from '../base/config.js';
 import { parseDuration, parseInteger, parseSize } from './units.js';
 
 type Kind = 'port' | 'int' | 'pow2' | 'size' | 'duration' | 'host' | 'level';
@@ -149,7 +149,10 @@ export const FLAGS: readonly FlagDef[] = [
   },
 ];
 
-export class UsageError extends Error {}
+/** A bad flag, value or environment variable: main.ts prints it and exits 2. */
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
 
 export type CliResult = { action: 'run'; config: Config } | { action: 'help' } | { action: 'version' };
 

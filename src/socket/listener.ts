@@ -44,6 +44,8 @@ export interface ListenerInfo {
 }
 
 export class PortInUseError extends Error {
+  readonly code = 'PORT_IN_USE';
+
   constructor(
     readonly host: string,
     readonly port: number,
@@ -52,7 +54,10 @@ export class PortInUseError extends Error {
   }
 }
 
+/** A libc call on the listening socket failed (bind, listen, setsockopt...). */
 export class SocketCallError extends Error {
+  readonly code = 'SOCKET_CALL';
+
   constructor(
     readonly call: string,
     readonly errno: number,

@@ -1,6 +1,6 @@
 import net from 'node:net';
-import type { Config } from '../../dist/runtime/config.js';
-import { Logger } from '../../dist/runtime/log.js';
+import type { Config } from '../../dist/base/config.js';
+import { Logger } from '../../dist/base/log.js';
 import { httpSharedBytes, listenForTest } from '../../dist/http/worker-server.js';
 import type { KvStore } from '../../dist/store/api.js';
 import { FakeStore } from './fake-store.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { FLAGS, envName, parseCli, UsageError } from '../../dist/runtime/cli.js';
 import { parseDuration, parseSize } from '../../dist/runtime/units.js';
-import type { Config } from '../../dist/runtime/config.js';
+import type { Config } from '../../dist/base/config.js';
 
 function run(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
   const r = parseCli(argv, env);
