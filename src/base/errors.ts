@@ -1,45 +1,11 @@
 /**
- * The HTTP layer's error model: every refusal the server can answer, as a small integer code.
- * Each code maps to a status, a canned text/plain body naming the problem, and whether the
- * connection is closed after it. The canned bytes are built once (src/http/canned.ts); no
- * request ever builds an error message or sees a stack trace.
- *
- * | code                     | status | connection | when                                               |
- * | ------------------------ | ------ | ---------- | -------------------------------------------------- |
- * | MALFORMED                | 400    | closed     | llhttp cannot parse the request                    |
- * | BARE_LF                  | 400    | closed     | a line ends in LF without CR                       |
- * | INVALID_HEADER           | 400    | closed     | a header name or value holds a forbidden byte      |
- * | CONTENT_LENGTH_CONFLICT  | 400    | closed     | Content-Length with Transfer-Encoding              |
- * | DUPLICATE_CONTENT_LENGTH | 400    | closed     | several Content-Length fields                      |
- * | INVALID_CONTENT_LENGTH   | 400    | closed     | Content-Length is not a decimal number             |
- * | BAD_CHUNK                | 400    | closed     | bad chunk size or chunk framing                    |
- * | MISSING_HOST             | 400    | closed     | HTTP/1.1 request without Host                      |
- * | DUPLICATE_HOST           | 400    | closed     | several Host fields                                |
- * | BAD_KEY                  | 400    | kept       | key empty or over 1024 bytes after decoding        |
- * | BAD_PERCENT              | 400    | kept       | bad percent-encoding in the key                    |
- * | BAD_TTL                  | 400    | kept       | ?ttl= is not a positive integer                    |
- * | CONTENT_TYPE_TOO_LONG    | 400    | kept       | Content-Type over 255 bytes                        |
- * | NOT_FOUND                | 404    | kept       | unknown path                                       |
- * | KEY_NOT_FOUND            | 404    | kept       | key missing or expired (GET/HEAD/DELETE)           |
- * | METHOD_GET_HEAD          | 405    | kept       | /, /get/*, /healthz, /metrics with another method  |
- * | METHOD_STORE             | 405    | kept       | /store/* with a method other than POST/PUT/DELETE  |
- * | PAYLOAD_TOO_LARGE        | 413    | closed     | body over --max-value-size (declared or counted)   |
- * | URI_TOO_LONG             | 414    | closed     | request target over 8 KiB                          |
- * | HEADERS_TOO_LARGE        | 431    | closed     | header section over 16 KiB                         |
- * | HEADER_TIMEOUT           | 408    | closed     | no complete head within --header-timeout           |
- * | TOO_MANY_CONNECTIONS     | 503    | closed     | over --max-connections (Retry-After: 1)            |
- * | SHUTTING_DOWN            | 503    | closed     | request arrived after shutdown began               |
- * | UNHEALTHY                | 503    | kept       | /healthz once shutdown began                       |
- * | VALUE_TOO_LARGE          | 507    | kept       | the store can never hold the value                 |
- * | UNSUPPORTED_TE           | 501    | closed     | Transfer-Encoding other than `chunked`             |
- * | VERSION                  | 505    | closed     | HTTP version other than 1.0 and 1.1                |
- * | STORE_BUSY               | 503    | closed     | a stripe lock stayed held past the store's 5 s wait |
- * | INTERNAL                 | 500    | closed     | a bug; logged, never shown                         |
- *
- * A refusal decided when the head completes closes the connection when the request has a body
- * that would otherwise have to be read (the body is never read for a refused request that sent
- * `Expect: 100-continue` or declared a length over the limit); "kept" refusals of requests
- * without a body keep the connection.
+ * The error model: every refusal the server can answer, as a small integer code. Each code maps to
+ * a status, a canned text/plain body naming the problem, and whether the connection is closed
+ * after it (ERRORS below, the one place these are defined). The canned bytes are built once
+ * (src/http/canned.ts); no request ever builds an error message or sees a stack trace. The table
+ * users read, with when each one happens, is docs/http-api.md "Refusals";
+ * test/unit/error-table.test.ts keeps it equal to ERRORS. It lives on the ground floor because
+ * the parser refuses with these codes as well as the HTTP layer.
  */
 export const HttpError = {
   NONE: 0,
