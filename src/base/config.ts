@@ -1,4 +1,4 @@
-/** Effective configuration after flags, environment and defaults (see SPEC.md "Command line"). */
+/** Effective configuration after flags, environment and defaults (docs/operations.md "Flags"). */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 export interface Config {

@@ -2,7 +2,7 @@ import { HttpError } from '../base/errors.js';
 import { Errno } from './llhttp.js';
 import { TOKEN_CHUNKED, equalsToken, type RequestHead } from './request.js';
 
-/** What llhttp lets through and this server refuses (SPEC errors table). */
+/** What llhttp lets through and this server refuses (docs/http-api.md "Refusals"). */
 export function checkHead(head: RequestHead): number {
   if (head.major !== 1 || head.minor > 1) return HttpError.VERSION;
   if (head.hostCount > 1) return HttpError.DUPLICATE_HOST;

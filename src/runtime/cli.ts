@@ -21,7 +21,7 @@ interface FlagDef {
 const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 const INT32_MAX = 2 ** 31 - 1;
 
-/** One table drives parsing, environment variables and --help; SPEC.md "Command line" is its source. */
+/** One table drives parsing, environment variables and --help; docs/operations.md "Flags" lists it. */
 export const FLAGS: readonly FlagDef[] = [
   {
     flag: '--port',

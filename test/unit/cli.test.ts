@@ -23,7 +23,7 @@ function rejects(argv: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}): 
   );
 }
 
-test('defaults match SPEC.md', () => {
+test('defaults match docs/operations.md', () => {
   assert.deepEqual(run([]), {
     port: 3000,
     host: '127.0.0.1',
