@@ -34,7 +34,13 @@ function docRows(): DocRow[] {
     if (!line.startsWith('| `')) continue; // header and rule lines
     const cells = line.split(' | ').map((c) => c.replace(/^\| ?| ?\|$/g, ''));
     assert.equal(cells.length, 6, line);
-    const [code, status, extra, conn, message] = cells.map(unquote) as [string, string, string, string, string];
+    const [code, status, extra, conn, message] = cells.map(unquote) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     assert.ok(conn === 'close' || conn === 'keep', line);
     rows.push({ code, status: Number(status), extra, close: conn === 'close', message });
   }

@@ -73,7 +73,8 @@ function sources(dir: string, rel = ''): SourceFile[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const r = rel === '' ? e.name : `${rel}/${e.name}`;
     if (e.isDirectory()) out.push(...sources(path.join(dir, e.name), r));
-    else if (e.name.endsWith('.ts')) out.push({ file: r, text: readFileSync(path.join(dir, e.name), 'utf8') });
+    else if (e.name.endsWith('.ts'))
+      out.push({ file: r, text: readFileSync(path.join(dir, e.name), 'utf8') });
   }
   return out;
 }
@@ -105,9 +106,15 @@ test('the check catches imports up, across and out, and unknown folders', () => 
 
 test('imports down a floor, within a folder and of packages pass', () => {
   const ok = violations([
-    { file: 'main.ts', text: "import { Supervisor } from './runtime/supervisor.js';\nimport arg from 'arg';" },
+    {
+      file: 'main.ts',
+      text: "import { Supervisor } from './runtime/supervisor.js';\nimport arg from 'arg';",
+    },
     { file: 'http/connection.ts', text: "import { adoptWithReadBuffer } from '../socket/read-buffer.js';" },
-    { file: 'parser/engine.ts', text: "import { HttpParser } from './parser.js';\nimport { Socket } from 'node:net';" },
+    {
+      file: 'parser/engine.ts',
+      text: "import { HttpParser } from './parser.js';\nimport { Socket } from 'node:net';",
+    },
     { file: 'runtime/worker.ts', text: "import { Store } from '../store/index.js';" },
   ]);
   assert.deepEqual(ok, []);
