@@ -22,8 +22,8 @@ import {
   type ParserHandler,
 } from './parser.js';
 import { checkHead, errorForErrno } from './refusals.js';
+import { EMPTY } from '../base/bytes.js';
 
-const EMPTY = new Uint8Array(0);
 /** Stands in for the current head between runs, so that `ParserEngine.head` keeps one type. */
 const IDLE_HEAD = new RequestHead();
 
