@@ -11,7 +11,7 @@ import { BATCH_BUDGET, type Responder } from './responder.js';
 import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
 
 /** Pending output past which the connection stops reading until the socket drains. */
-export const HIGH_WATER = 256 * 1024;
+const HIGH_WATER = 256 * 1024;
 /** How long a closing connection keeps draining input so its last answer is not lost to a RST. */
 const LINGER_MS = 2000;
 
