@@ -114,12 +114,7 @@ export function probePort(host: string, port: number): number {
   const fd = newSocket(c, host);
   try {
     setInt(c, fd, SOL_SOCKET, SO_REUSEADDR, 1, 'SO_REUSEADDR');
-    const addr = sockaddr(c, host, port);
-    if (c.bind(fd, addr, addr.length) !== 0) {
-      const errno = c.errno();
-      if (errno === EADDRINUSE) throw new PortInUseError(host, port);
-      throw new SocketCallError('bind', errno, `${host}:${port}: ${c.strerror(errno)}`);
-    }
+    bindTo(c, fd, host, port);
     return boundPort(c, fd);
   } finally {
     c.close(fd);
