@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { EMPTY, decimalDigits } from '../base/bytes.js';
 
 /** Arena slab size. A slab is dropped (never rewritten) once full, so slices handed to sockets stay valid. */
 const SLAB_BYTES = 256 * 1024;
@@ -66,8 +67,7 @@ export class Output {
   /** Writes a non-negative integer in decimal (room must have been ensured). */
   decimal(n: number): void {
     const slab = this.slab;
-    let digits = 1;
-    for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+    const digits = decimalDigits(n);
     let p = this.pos + digits;
     this.pos = p;
     this.batchBytes += digits;
@@ -224,4 +224,3 @@ export class Output {
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 /** Two hex digits per byte value, high digit in the high byte. */
 const HEX2 = Uint16Array.from({ length: 256 }, (_, b) => (HEX[b >>> 4]! << 8) | HEX[b & 15]!);
-const EMPTY = new Uint8Array(0);
