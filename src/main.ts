@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { parseCli, usage, UsageError } from './runtime/cli.js';
-import { Logger } from './runtime/log.js';
+import { Logger } from './base/log.js';
 import { StartError, Supervisor } from './runtime/supervisor.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };

@@ -15,7 +15,7 @@ async function expect(srv, req, status, body, what) {
   return r;
 }
 
-/** Checks the routes the workload uses; throws with the first difference from SPEC.md. */
+/** Checks the routes the workload uses; throws with the first difference from docs/http-api.md. */
 export async function checkServer(srv, workload) {
   await expect(srv, httpRequest('GET', '/'), 200, 'Hello, World!', 'GET /');
   const created = await fetchOne(

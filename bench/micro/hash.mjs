@@ -9,7 +9,7 @@ const SIZES = [16, 64, 1024];
 const KEYS = 1024;
 
 function keysOf(size) {
-  // Hierarchical keys like the ones SPEC.md calls normal, padded to the size.
+  // Hierarchical keys like the ones the README quick start uses, padded to the size.
   const out = [];
   for (let i = 0; i < KEYS; i++) {
     const k = Buffer.alloc(size, 0x2d);

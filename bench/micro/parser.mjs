@@ -12,7 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Benchmark from 'benchmark';
 import { instantiate } from '../../dist/parser/llhttp.js';
-import { HttpParser, Next, ParserEngine } from '../../dist/parser/parser.js';
+import { ParserEngine } from '../../dist/parser/engine.js';
+import { HttpParser, Next } from '../../dist/parser/parser.js';
 
 const require = createRequire(import.meta.url);
 const DIR = path.dirname(fileURLToPath(import.meta.url));

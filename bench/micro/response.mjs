@@ -4,7 +4,8 @@
 // hand the batch to a socket stub. One GET per batch, and 16 pipelined GETs per batch.
 //   node bench/micro/response.mjs
 import Benchmark from 'benchmark';
-import { HttpParser, Next, ParserEngine } from '../../dist/parser/parser.js';
+import { ParserEngine } from '../../dist/parser/engine.js';
+import { HttpParser, Next } from '../../dist/parser/parser.js';
 import { Responder } from '../../dist/http/responder.js';
 import { Metrics, httpSharedBytes } from '../../dist/http/metrics.js';
 import { Store } from '../../dist/store/store.js';

@@ -1,4 +1,4 @@
-// Shared by every peer server (Node and Bun): flags, the Range rule of SPEC.md, canned texts.
+// Shared by every peer server (Node and Bun): flags, the Range rule of docs/http-api.md, canned texts.
 // Peers are the yardsticks stripecache is measured against, so each keeps the same contract on
 // the benchmarked routes (status codes, Content-Type kept, strong ETag, single byte ranges).
 
@@ -15,7 +15,7 @@ export const HELLO = 'Hello, World!';
 export const DEFAULT_TYPE = 'application/octet-stream';
 
 /**
- * Single-range rule of SPEC.md: returns [start, endInclusive], -1 when unsatisfiable, or null when
+ * Single-range rule of docs/http-api.md: returns [start, endInclusive], -1 when unsatisfiable, or null when
  * the header is absent, multi-range or malformed (the caller then sends the whole value).
  */
 export function parseRange(header, len) {

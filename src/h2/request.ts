@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http2';
 import { Method } from '../parser/llhttp.js';
 import { MAX_HEAD_BYTES, MAX_TARGET_BYTES } from '../parser/parser.js';
 import { RequestHead } from '../parser/request.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError } from '../base/errors.js';
 
 /** A method number the router answers 405 to (llhttp has no method 255). */
 const OTHER_METHOD = 255;

@@ -12,7 +12,7 @@ import { RequestHead } from '../parser/request.js';
 import { StoreLockTimeoutError } from '../store/lock.js';
 import type { ProtocolTakeover, TakeoverContext } from '../http/api.js';
 import { Conn } from '../http/canned.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError } from '../base/errors.js';
 import { C_H2_REQUESTS, C_IDLE_CLOSED, Route } from '../http/metrics.js';
 import type { Responder } from '../http/responder.js';
 import { Answer } from './answer.js';

@@ -1,5 +1,5 @@
-import type { Config } from '../runtime/config.js';
-import type { Logger } from '../runtime/log.js';
+import type { Config } from '../base/config.js';
+import type { Logger } from '../base/log.js';
 import type { Socket } from 'node:net';
 import type { KvStore } from '../store/api.js';
 import type { Responder } from './responder.js';

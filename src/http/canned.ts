@@ -1,4 +1,4 @@
-import { ERRORS, REASONS } from './errors.js';
+import { ERRORS, REASONS } from '../base/errors.js';
 import type { Output } from './output.js';
 
 export function bytes(s: string): Buffer {

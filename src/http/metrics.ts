@@ -33,7 +33,7 @@ export const C_IDLE_CLOSED = 30;
 export const C_H2_REQUESTS = 32;
 const C_REQUESTS = 64;
 
-export const ROUTES = ['root', 'store', 'get', 'healthz', 'metrics', 'other'] as const;
+const ROUTES = ['root', 'store', 'get', 'healthz', 'metrics', 'other'] as const;
 export const Route = { Root: 0, Store: 1, Get: 2, Healthz: 3, Metrics: 4, Other: 5 } as const;
 
 const STATUSES = [

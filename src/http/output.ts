@@ -1,3 +1,5 @@
+import { EMPTY, decimalDigits } from '../base/bytes.js';
+
 /** Where a batch goes: a socket, or anything that takes its segments the same way. */
 export interface Sink {
   write(chunk: Uint8Array): unknown;
@@ -71,8 +73,7 @@ export class Output {
   /** Writes a non-negative integer in decimal (room must have been ensured). */
   decimal(n: number): void {
     const slab = this.slab;
-    let digits = 1;
-    for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+    const digits = decimalDigits(n);
     let p = this.pos + digits;
     this.pos = p;
     this.batchBytes += digits;
@@ -229,4 +230,3 @@ export class Output {
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 /** Two hex digits per byte value, high digit in the high byte. */
 const HEX2 = Uint16Array.from({ length: 256 }, (_, b) => (HEX[b >>> 4]! << 8) | HEX[b & 15]!);
-const EMPTY = new Uint8Array(0);

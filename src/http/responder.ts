@@ -33,10 +33,11 @@ import {
   STATUS_416,
   type Canned,
 } from './canned.js';
-import { ERRORS, HttpError } from './errors.js';
+import { ERRORS, HttpError } from '../base/errors.js';
 import { Metrics, Route, renderMetrics } from './metrics.js';
 import { MOVE_LIMIT, Output } from './output.js';
 import { KeyScratch, inmMatches, keyOf, parseInm, parseRange, routeHead } from './routes.js';
+import { EMPTY, decimalDigits } from '../base/bytes.js';
 
 /** Room kept before a body copied into the arena: the longest head a GET answer can have. */
 const HEAD_RESERVE = 640;
@@ -300,12 +301,4 @@ export class Responder {
     if (withBody) out.external(text);
     this.metrics.request(Route.Metrics, 200);
   }
-}
-
-const EMPTY = new Uint8Array(0);
-
-function decimalDigits(n: number): number {
-  let digits = 1;
-  for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
-  return digits;
 }

@@ -1,8 +1,9 @@
 import { MAX_KEY_BYTES, RangeKind, MAX_INM_TAGS, type ReadResult } from '../store/api.js';
 import { Method } from '../parser/llhttp.js';
 import type { RequestHead } from '../parser/request.js';
-import { HttpError } from './errors.js';
+import { HttpError } from '../base/errors.js';
 import { Route } from './metrics.js';
+import { ascii } from '../base/bytes.js';
 
 /**
  * Routing on bytes: the request target is never decoded to a string. `routeHead` runs when the
@@ -14,10 +15,6 @@ const P_STORE = ascii('/store/');
 const P_GET = ascii('/get/');
 const P_HEALTHZ = ascii('/healthz');
 const P_METRICS = ascii('/metrics');
-
-function ascii(s: string): Uint8Array {
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
-}
 
 function startsWith(src: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {
   if (end - start < prefix.length) return false;

@@ -1,8 +1,8 @@
 import net from 'node:net';
-import { ParserEngine } from '../parser/parser.js';
-import { Connection, type ConnectionHost } from '../socket/connection.js';
+import { ParserEngine } from '../parser/engine.js';
+import { Connection, type ConnectionHost } from './connection.js';
 import type { ProtocolTakeover, WorkerServer, WorkerServerOptions } from './api.js';
-import { HttpError } from './errors.js';
+import { HttpError } from '../base/errors.js';
 import { C_ACCEPTED, C_HEADER_TIMEOUTS, C_IDLE_CLOSED, C_REJECTED, Metrics, S_WAITING } from './metrics.js';
 import { Responder } from './responder.js';
 

@@ -106,7 +106,7 @@ function loadModule(): WebAssembly.Module {
 
 let module: WebAssembly.Module | null = null;
 
-export function llhttpModule(): WebAssembly.Module {
+function llhttpModule(): WebAssembly.Module {
   module ??= loadModule();
   return module;
 }

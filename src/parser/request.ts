@@ -1,3 +1,5 @@
+import { EMPTY, ascii } from '../base/bytes.js';
+
 /**
  * One reusable record per connection: what the parser saw of the current request, as offsets
  * into `src` (the buffer the head was parsed from). Nothing here is a string.
@@ -93,8 +95,6 @@ export class RequestHead {
   }
 }
 
-const EMPTY = new Uint8Array(0);
-
 export const FIELD_OTHER = 0;
 export const FIELD_HOST = 1;
 export const FIELD_CONTENT_LENGTH = 2;
@@ -119,10 +119,6 @@ const BY_LENGTH: (readonly [number, Uint8Array] | undefined)[] = [];
 for (const entry of NAMES) {
   if (BY_LENGTH[entry[1].length]) throw new Error('two header names of one length');
   BY_LENGTH[entry[1].length] = entry;
-}
-
-function ascii(s: string): Uint8Array {
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
 /**

@@ -25,6 +25,5 @@ declare namespace WebAssembly {
   }
   class Memory {
     readonly buffer: ArrayBuffer;
-    grow(delta: number): number;
   }
 }

@@ -1,7 +1,7 @@
 import arg from 'arg';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import type { Config, LogLevel } from './config.js';
+import type { Config, LogLevel } from '../base/config.js';
 import { parseDuration, parseInteger, parseSize } from './units.js';
 
 type Kind = 'port' | 'int' | 'pow2' | 'size' | 'duration' | 'host' | 'level';
@@ -21,7 +21,7 @@ interface FlagDef {
 const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 const INT32_MAX = 2 ** 31 - 1;
 
-/** One table drives parsing, environment variables and --help; SPEC.md "Command line" is its source. */
+/** One table drives parsing, environment variables and --help; docs/operations.md "Flags" lists it. */
 export const FLAGS: readonly FlagDef[] = [
   {
     flag: '--port',
@@ -149,7 +149,10 @@ export const FLAGS: readonly FlagDef[] = [
   },
 ];
 
-export class UsageError extends Error {}
+/** A bad flag, value or environment variable: main.ts prints it and exits 2. */
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
 
 export type CliResult = { action: 'run'; config: Config } | { action: 'help' } | { action: 'version' };
 

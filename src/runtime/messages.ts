@@ -1,5 +1,5 @@
 import type { ListenerInfo } from '../socket/listener.js';
-import type { Config } from './config.js';
+import type { Config } from '../base/config.js';
 
 /** What the supervisor hands each worker thread at start. */
 export interface WorkerData {

@@ -3,12 +3,15 @@ import { httpSharedBytes } from '../http/worker-server.js';
 import { PortInUseError, probePort, type ListenerInfo } from '../socket/listener.js';
 import { Store } from '../store/store.js';
 import type { StoreOptions } from '../store/api.js';
-import type { Config } from './config.js';
-import type { Logger } from './log.js';
+import type { Config } from '../base/config.js';
+import type { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
+import { installCrashSignal } from './test-hooks.js';
 
 /** Exit statuses: 1 for a server that cannot start (port in use...), 2 for bad flags (main.ts). */
 export class StartError extends Error {
+  readonly code = 'START';
+
   constructor(
     message: string,
     readonly exitCode: number,
@@ -47,7 +50,6 @@ export class Supervisor {
   private httpSab!: SharedArrayBuffer;
   private port = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private readonly testHooks = process.env.STRIPECACHE_TEST_HOOKS === '1';
 
   constructor(
     private readonly config: Config,
@@ -225,9 +227,7 @@ export class Supervisor {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    if (this.testHooks) {
-      process.on('SIGUSR2', () => this.post(this.slots[0], { type: 'crash' }));
-    }
+    installCrashSignal(() => this.post(this.slots[0], { type: 'crash' }));
   }
 
   /** Drains every thread, bounded by --shutdown-timeout, then exits 0. */

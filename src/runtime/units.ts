@@ -45,14 +45,3 @@ export function parseDuration(text: string): number {
 export function parseInteger(text: string): number {
   return /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
 }
-
-export function formatSize(bytes: number): string {
-  for (const [unit, scale] of [
-    ['GiB', 1024 ** 3],
-    ['MiB', 1024 ** 2],
-    ['KiB', 1024],
-  ] as const) {
-    if (bytes >= scale && bytes % scale === 0) return `${bytes / scale}${unit}`;
-  }
-  return `${bytes}B`;
-}

@@ -3,8 +3,9 @@ import { createH2Takeover } from '../h2/server.js';
 import { createWorkerServer } from '../http/worker-server.js';
 import { PortInUseError, closeFd, openListener, type ListenerInfo } from '../socket/listener.js';
 import { Store } from '../store/store.js';
-import { Logger } from './log.js';
+import { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
+import { crashThisThread } from './test-hooks.js';
 
 /**
  * One event-loop thread: attaches the shared store, opens its own SO_REUSEPORT listener and
@@ -61,10 +62,8 @@ async function main(): Promise<void> {
         server.destroyAll();
         break;
       case 'crash':
-        // Test hook (STRIPECACHE_TEST_HOOKS=1 in the supervisor): an uncaught error, as a bug would throw.
-        setImmediate(() => {
-          throw new Error('worker crash requested by test hook');
-        });
+        // Sent only when the supervisor's test hooks are on (src/runtime/test-hooks.ts).
+        crashThisThread();
         break;
     }
   });

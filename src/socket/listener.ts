@@ -44,6 +44,8 @@ export interface ListenerInfo {
 }
 
 export class PortInUseError extends Error {
+  readonly code = 'PORT_IN_USE';
+
   constructor(
     readonly host: string,
     readonly port: number,
@@ -52,7 +54,10 @@ export class PortInUseError extends Error {
   }
 }
 
+/** A libc call on the listening socket failed (bind, listen, setsockopt...). */
 export class SocketCallError extends Error {
+  readonly code = 'SOCKET_CALL';
+
   constructor(
     readonly call: string,
     readonly errno: number,
@@ -109,12 +114,7 @@ export function probePort(host: string, port: number): number {
   const fd = newSocket(c, host);
   try {
     setInt(c, fd, SOL_SOCKET, SO_REUSEADDR, 1, 'SO_REUSEADDR');
-    const addr = sockaddr(c, host, port);
-    if (c.bind(fd, addr, addr.length) !== 0) {
-      const errno = c.errno();
-      if (errno === EADDRINUSE) throw new PortInUseError(host, port);
-      throw new SocketCallError('bind', errno, `${host}:${port}: ${c.strerror(errno)}`);
-    }
+    bindTo(c, fd, host, port);
     return boundPort(c, fd);
   } finally {
     c.close(fd);

@@ -1,25 +1,20 @@
 import net from 'node:net';
-import type { Config } from '../../dist/runtime/config.js';
-import { Logger } from '../../dist/runtime/log.js';
+import { defaultConfig, type Config } from '../../dist/base/config.js';
+import { Logger } from '../../dist/base/log.js';
 import { httpSharedBytes, listenForTest } from '../../dist/http/worker-server.js';
 import type { KvStore } from '../../dist/store/api.js';
 import { FakeStore } from './fake-store.js';
 
+/** The defaults, with what a test server needs instead: a free port, one thread, a small store, quiet logs. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
+    ...defaultConfig(),
     port: 0,
-    host: '127.0.0.1',
     threads: 1,
     stripes: 16,
     memory: 64 * 1024 * 1024,
     maxKeys: 10000,
     maxValueSize: 1024 * 1024,
-    concurrencyLimit: 250,
-    maxConnections: 10000,
-    headerTimeoutMs: 10000,
-    idleTimeoutMs: 60000,
-    shutdownTimeoutMs: 10000,
-    socketBuffer: 4 * 1024 * 1024,
     backlog: 511,
     logLevel: 'error',
     ...overrides,

@@ -12,7 +12,7 @@ import {
 } from '../helpers/engine.js';
 
 /**
- * Every row of SPEC.md's HTTP table and errors table, over real sockets, against the engine in
+ * Every row of docs/http-api.md's routes and refusals, over real sockets, against the engine in
  * this process with a Map-backed store (test/integration/http-server.test.ts repeats the core
  * rows against dist/main.js and the real store).
  */
@@ -48,7 +48,7 @@ function assertCommon(res: { headers: Map<string, string>; status: number }) {
   if (res.status !== 204 && res.status !== 304) assert.ok(res.headers.has('content-length'));
 }
 
-describe('SPEC HTTP interface', () => {
+describe('HTTP interface', () => {
   test('GET / -> 200 Hello, World!', async () => {
     const res = await one(req('GET', '/'));
     assert.equal(res.status, 200);
@@ -220,7 +220,7 @@ describe('SPEC HTTP interface', () => {
   });
 });
 
-describe('SPEC connection rules', () => {
+describe('connection rules', () => {
   test('HTTP/1.0 closes by default and stays open with Connection: keep-alive', async () => {
     let r = await raw(e.port, ['GET / HTTP/1.0\r\n\r\n'], { timeoutMs: 2000 });
     assert.equal(r.closed, true);
@@ -292,7 +292,7 @@ describe('SPEC connection rules', () => {
   });
 });
 
-describe('SPEC errors table', () => {
+describe('refusals table', () => {
   test('unknown path -> 404, kept', async () => {
     const { res, closed } = await thenRoot(req('GET', '/nope'));
     assert.equal(res[0]!.status, 404);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { adoptWithReadBuffer } from '../../dist/socket/connection.js';
+import { adoptWithReadBuffer } from '../../dist/socket/read-buffer.js';
 
 /**
  * Accepted sockets are re-wrapped to read into the thread's buffer (net.Socket's `onread`), which

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import { countResponses, parseResponses, raw, req } from '../helpers/engine.js';
 
-/** The SPEC rows end to end: dist/main.js, worker threads, the real shared store. */
+/** The docs/http-api.md rows end to end: dist/main.js, worker threads, the real shared store. */
 
 let s: RunningServer;
 before(async () => {
@@ -68,7 +68,7 @@ test('%FF keys, chunked bodies and TTL through the real store', async () => {
   assert.equal((await one(req('GET', '/get/%FF'))).status, 404);
 });
 
-test('every error row answers its status (and closes where SPEC says so)', async () => {
+test('every error row answers its status (and closes where docs/http-api.md says so)', async () => {
   const rows: [string, string, number, boolean][] = [
     ['unparsable', 'HELLO\r\n\r\n', 400, true],
     [

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { FLAGS, envName, parseCli, UsageError } from '../../dist/runtime/cli.js';
 import { parseDuration, parseSize } from '../../dist/runtime/units.js';
-import type { Config } from '../../dist/runtime/config.js';
+import { defaultConfig, type Config } from '../../dist/base/config.js';
 
 function run(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
   const r = parseCli(argv, env);
@@ -23,7 +23,11 @@ function rejects(argv: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}): 
   );
 }
 
-test('defaults match SPEC.md', () => {
+test('the flag table and defaultConfig() agree (one set of defaults for CLI, tests, benchmarks)', () => {
+  assert.deepEqual(run([]), defaultConfig());
+});
+
+test('defaults match docs/operations.md', () => {
   assert.deepEqual(run([]), {
     port: 3000,
     host: '127.0.0.1',

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RequestHead } from '../../dist/parser/request.js';
 import { Method } from '../../dist/parser/llhttp.js';
-import { HttpError } from '../../dist/http/errors.js';
+import { HttpError } from '../../dist/base/errors.js';
 import { Route } from '../../dist/http/metrics.js';
 import {
   KeyScratch,

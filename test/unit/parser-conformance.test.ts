@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HttpParser, Next, ParserEngine, Stop, type ParserHandler } from '../../dist/parser/parser.js';
+import { ParserEngine } from '../../dist/parser/engine.js';
+import { HttpParser, Next, Stop, type ParserHandler } from '../../dist/parser/parser.js';
 import type { RequestHead } from '../../dist/parser/request.js';
-import { HttpError } from '../../dist/http/errors.js';
+import { HttpError } from '../../dist/base/errors.js';
 
 const engine = new ParserEngine(1024 * 1024);
 

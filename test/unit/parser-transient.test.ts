@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HttpParser, Next, ParserEngine, Yield, type ParserHandler } from '../../dist/parser/parser.js';
+import { ParserEngine } from '../../dist/parser/engine.js';
+import { HttpParser, Next, Yield, type ParserHandler } from '../../dist/parser/parser.js';
 import type { RequestHead } from '../../dist/parser/request.js';
 
 /**

@@ -3,7 +3,7 @@
 // 10,000 keys of 64 B) against a bare node:net server that answers every data event with one
 // constant 64 B response (no parsing, no store): the floor that Node's stream layer sets.
 // Alternates the two, `rounds` times; server on CPU 0, wrk on CPU 1.
-//   node bench/wrk/floor.mjs [rounds] [seconds] [depth]
+//   node bench/engine/floor.mjs [rounds] [seconds] [depth]
 // STRIPECACHE_READ_BUFFER=0 (passed on to the engine) measures it on plain 'data' events instead
 // of reads into the thread's buffer.
 import { spawn } from 'node:child_process';
@@ -36,7 +36,7 @@ async function measure(kind) {
   const args =
     kind === 'bare'
       ? ['-c', '0', process.execPath, '--input-type=module', '-e', BARE]
-      : ['-c', '0', process.execPath, 'bench/wrk/engine-serve.mjs'];
+      : ['-c', '0', process.execPath, 'bench/engine/engine-serve.mjs'];
   const srv = run('taskset', args);
   let out = '';
   srv.stdout.on('data', (d) => (out += d));

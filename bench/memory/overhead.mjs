@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Resident memory of the whole server process against --memory: idle, per thread, per idle
 // connection, with the store filled past its budget, and with uploads in flight.
-// Usage: node bench/memory-overhead.mjs [--memory 64MiB] [--conns 2000]
+// Usage: node bench/memory/overhead.mjs [--memory 64MiB] [--conns 2000]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -9,7 +9,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const args = process.argv.slice(2);
 const opt = (name, def) => {
   const i = args.indexOf(name);

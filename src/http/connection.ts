@@ -1,81 +1,21 @@
 import { Socket } from 'node:net';
-import { HttpParser, Next, Stop, Yield, type ParserEngine, type ParserHandler } from '../parser/parser.js';
+import type { ParserEngine } from '../parser/engine.js';
+import { HttpParser, Next, Stop, Yield, type ParserHandler } from '../parser/parser.js';
 import { Method } from '../parser/llhttp.js';
 import type { RequestHead } from '../parser/request.js';
-import { Conn } from '../http/canned.js';
-import { HttpError } from '../http/errors.js';
+import { Conn } from './canned.js';
+import { HttpError } from '../base/errors.js';
 import { StoreLockTimeoutError } from '../store/lock.js';
-import { C_BYTES_IN, C_BYTES_OUT, C_PARSE_ERRORS, C_WRITES, Route } from '../http/metrics.js';
-import { BATCH_BUDGET, type Responder } from '../http/responder.js';
+import { C_BYTES_IN, C_BYTES_OUT, C_PARSE_ERRORS, C_WRITES, Route } from './metrics.js';
+import { BATCH_BUDGET, type Responder } from './responder.js';
+import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
 
 /** Pending output past which the connection stops reading until the socket drains. */
-export const HIGH_WATER = 256 * 1024;
+const HIGH_WATER = 256 * 1024;
 /** How long a closing connection keeps draining input so its last answer is not lost to a RST. */
 const LINGER_MS = 2000;
 /** The HTTP/2 client connection preface (RFC 9113 §3.4): HTTP/2 with prior knowledge. */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-
-/** Reads of every connection of this thread land here (see adoptWithReadBuffer). */
-const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
-/** Views of READ_BUFFER[0, n) for short reads, made once: a GET costs no view per read. */
-const VIEW_CACHE_MAX = 4096;
-const readViews: (Buffer | undefined)[] = [];
-
-function readView(n: number): Buffer {
-  if (n > VIEW_CACHE_MAX) return READ_BUFFER.subarray(0, n);
-  let v = readViews[n];
-  if (v === undefined) {
-    v = READ_BUFFER.subarray(0, n);
-    readViews[n] = v;
-  }
-  return v;
-}
-
-/** The slice of net.Socket internals that adoptWithReadBuffer relies on; checked before use. */
-interface SocketInternals {
-  _handle: { useUserBuffer?: unknown; readStart?: unknown; readStop?: unknown } | null;
-}
-
-/**
- * Wraps an accepted, paused socket's handle in a new net.Socket that reads through `onread`
- * (net.Socket's documented read-into-a-given-buffer mode): each read lands in the thread's static
- * buffer and goes straight to `onRead`, skipping the Readable machinery (a Buffer, a push, a
- * 'data' emit and a nextTick per read). net.Server offers no `onread` for accepted sockets, so
- * this takes the handle from the socket it made (`_handle`, not public API): where that is not
- * there as expected, or the wrapping throws, it returns null and the caller keeps the plain
- * socket and its 'data' events. The old socket is left without a handle, so it can never touch
- * the connection.
- */
-export function adoptWithReadBuffer(socket: Socket, onRead: (n: number) => void): Socket | null {
-  const raw = socket as unknown as SocketInternals;
-  const handle = raw._handle;
-  if (
-    handle === null ||
-    typeof handle !== 'object' ||
-    typeof handle.useUserBuffer !== 'function' ||
-    typeof handle.readStart !== 'function' ||
-    typeof handle.readStop !== 'function' ||
-    socket.readableFlowing === true
-  ) {
-    return null;
-  }
-  let adopted: Socket;
-  try {
-    adopted = new Socket({
-      handle,
-      readable: true,
-      writable: true,
-      onread: { buffer: READ_BUFFER, callback: (n: number) => onRead(n) },
-    } as ConstructorParameters<typeof Socket>[0]);
-  } catch {
-    return null;
-  }
-  if ((adopted as unknown as SocketInternals)._handle !== handle) return null;
-  // Reading starts with resume(); pause() stops the handle reading in this mode.
-  adopted.pause();
-  raw._handle = null;
-  return adopted;
-}
 
 /** What a connection needs from its thread's server. */
 export interface ConnectionHost {

@@ -2,24 +2,17 @@
 // 10,000 keys of 64 B preloaded (k64-0 .. k64-9999). Shared by engine-serve.mjs and
 // engine-profile.mjs so both measure the same server.
 import { Store } from '../../dist/store/store.js';
-import { Logger } from '../../dist/runtime/log.js';
+import { defaultConfig } from '../../dist/base/config.js';
+import { Logger } from '../../dist/base/log.js';
 import { httpSharedBytes, listenForTest } from '../../dist/http/worker-server.js';
 
 export async function startEngineInProcess() {
   const config = {
+    ...defaultConfig(),
     port: 0,
-    host: '127.0.0.1',
     threads: 1,
-    stripes: 256,
     memory: 256 * 1024 * 1024,
     maxKeys: 100000,
-    maxValueSize: 16 * 1024 * 1024,
-    concurrencyLimit: 250,
-    maxConnections: 10000,
-    headerTimeoutMs: 10000,
-    idleTimeoutMs: 60000,
-    shutdownTimeoutMs: 10000,
-    socketBuffer: 4 * 1024 * 1024,
     backlog: 511,
     logLevel: 'error',
   };

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the HTTP engine on this thread (no worker threads, the real shared store), preloads
 // 10,000 keys of 64 B, drives it with wrk and writes a CPU profile of the server thread.
-//   node --cpu-prof --cpu-prof-dir=bench/results/profiles bench/wrk/engine-profile.mjs [get|mixed|pipelined] [seconds]
+//   node --cpu-prof --cpu-prof-dir=bench/results/profiles bench/engine/engine-profile.mjs [get|mixed|pipelined] [seconds]
 // The server runs on CPU 0 (taskset -c 0 for the whole process), wrk on CPU 1.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
