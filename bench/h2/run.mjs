@@ -13,9 +13,10 @@
 //
 // Usage: node bench/h2/run.mjs [--seconds 4] [--warmup 1] [--rounds 2] [--size 64]
 //          [--node PATH] [--out bench/results] [--label TEXT]
+//        node bench/h2/run.mjs --render bench/results/h2-latest.json   (report from stored samples)
 // Needs: npm run build, h2load, taskset; nginx with http_v2 (skipped when missing).
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, chmodSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, chmodSync, rmSync, existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import http2 from 'node:http2';
 import os from 'node:os';
@@ -35,6 +36,7 @@ function flags(argv) {
     node: existsSync(NODE24) ? NODE24 : process.execPath,
     out: path.join(ROOT, 'bench/results'),
     label: '',
+    render: '',
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, '');
@@ -275,54 +277,6 @@ async function main() {
   }
   const loadEnd = os.loadavg();
 
-  const cell = (load, server) => {
-    const xs = samples.filter((x) => x.load === load && x.server === server);
-    if (xs.length === 0) return null;
-    return {
-      rps: median(xs.map((x) => x.rps)),
-      rpsMin: Math.min(...xs.map((x) => x.rps)),
-      rpsMax: Math.max(...xs.map((x) => x.rps)),
-      cpuUsPerReq: median(xs.map((x) => x.cpuUsPerReq)),
-      failed: xs.reduce((a, x) => a + x.failed + x.non2xx, 0),
-    };
-  };
-  const names = servers.map((s) => s.name);
-  const table = LOADS.map((l) => ({
-    load: l.id,
-    proto: l.proto,
-    q: l.q,
-    cells: Object.fromEntries(names.map((n) => [n, cell(l.id, n)])),
-  }));
-
-  const scName = 'stripecache';
-  const at = (id, n) => table.find((r) => r.load === id)?.cells[n] ?? null;
-  const sc32 = at('h2c 10x32', scName);
-  const compat32 = at('h2c 10x32', compat.name);
-  const nginx32 = nginx === null ? null : at('h2c 10x32', `nginx ${nginx.version} (file)`);
-  const targets = {
-    rpsVsCompat: sc32 && compat32 ? sc32.rps / compat32.rps : NaN,
-    cpuVsNginx: sc32 && nginx32 ? sc32.cpuUsPerReq / nginx32.cpuUsPerReq : NaN,
-  };
-  // h2c against HTTP/1.1 on stripecache at equal numbers of requests outstanding.
-  const versus = [
-    ['h2c 10x1', 'h1 10 conns', null],
-    ['h2c 10x10', 'h1 100 conns', 'h1 10x10 pipelined'],
-    ['h2c 10x32', 'h1 320 conns', 'h1 10x32 pipelined'],
-    ['h2c 10x100', null, 'h1 10x100 pipelined'],
-  ].map(([h2, plain, piped]) => {
-    const a = at(h2, scName);
-    const b = plain ? at(plain, scName) : null;
-    const c = piped ? at(piped, scName) : null;
-    return {
-      q: LOADS.find((l) => l.id === h2).q,
-      h2c: a?.rps ?? NaN,
-      h1: b?.rps ?? NaN,
-      h1Pipelined: c?.rps ?? NaN,
-      h2cBeatsH1: b ? a.rps > b.rps : null,
-      h2cBeatsPipelined: c ? a.rps > c.rps : null,
-    };
-  });
-
   const meta = {
     date: new Date().toISOString(),
     label: opt.label,
@@ -342,12 +296,84 @@ async function main() {
     },
     command: `node bench/h2/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
   };
+  const names = servers.map((s) => s.name);
+  const result = { meta, names, ...summarize(names, samples), samples };
   mkdirSync(opt.out, { recursive: true });
-  writeFileSync(
-    path.join(opt.out, 'h2-latest.json'),
-    JSON.stringify({ meta, targets, versus, table, samples }, null, 2) + '\n',
-  );
+  writeFileSync(path.join(opt.out, 'h2-latest.json'), JSON.stringify(result, null, 2) + '\n');
+  const md = render(result);
+  writeFileSync(path.join(opt.out, 'h2-latest.md'), md);
+  process.stdout.write(md);
+}
 
+const SC = 'stripecache';
+const COMPAT = 'node:http2 compat + Map';
+const FLOOR = 'node:http2 core API + Map (floor)';
+
+/** Medians per cell, the targets and the h2c / HTTP/1.1 comparison, from the raw samples. */
+function summarize(names, samples) {
+  const cell = (load, server) => {
+    const xs = samples.filter((x) => x.load === load && x.server === server);
+    if (xs.length === 0) return null;
+    return {
+      rps: median(xs.map((x) => x.rps)),
+      rpsMin: Math.min(...xs.map((x) => x.rps)),
+      rpsMax: Math.max(...xs.map((x) => x.rps)),
+      cpuUsPerReq: median(xs.map((x) => x.cpuUsPerReq)),
+      failed: xs.reduce((a, x) => a + x.failed + x.non2xx, 0),
+    };
+  };
+  const table = LOADS.map((l) => ({
+    load: l.id,
+    proto: l.proto,
+    q: l.q,
+    cells: Object.fromEntries(names.map((n) => [n, cell(l.id, n)])),
+  }));
+
+  const scName = SC;
+  const at = (id, n) => table.find((r) => r.load === id)?.cells[n] ?? null;
+  const sc32 = at('h2c 10x32', SC);
+  const compat32 = at('h2c 10x32', COMPAT);
+  const floor32 = at('h2c 10x32', FLOOR);
+  const nginxName = names.find((n) => n.startsWith('nginx'));
+  const nginx32 = nginxName === undefined ? null : at('h2c 10x32', nginxName);
+  const ratio = (a, b, k) => (a && b ? a[k] / b[k] : NaN);
+  const targets = {
+    rpsVsCompat: ratio(sc32, compat32, 'rps'),
+    cpuVsNginx: ratio(sc32, nginx32, 'cpuUsPerReq'),
+    cpuVsCompat: ratio(sc32, compat32, 'cpuUsPerReq'),
+    cpuVsFloor: ratio(sc32, floor32, 'cpuUsPerReq'),
+    floorCpuVsNginx: ratio(floor32, nginx32, 'cpuUsPerReq'),
+  };
+  // h2c against HTTP/1.1 on stripecache at equal numbers of requests outstanding.
+  const versus = [
+    ['h2c 10x1', 'h1 10 conns', null],
+    ['h2c 10x10', 'h1 100 conns', 'h1 10x10 pipelined'],
+    ['h2c 10x32', 'h1 320 conns', 'h1 10x32 pipelined'],
+    ['h2c 10x100', null, 'h1 10x100 pipelined'],
+  ].map(([h2, plain, piped]) => {
+    const a = at(h2, scName);
+    const b = plain ? at(plain, scName) : null;
+    const c = piped ? at(piped, scName) : null;
+    return {
+      q: LOADS.find((l) => l.id === h2).q,
+      h2c: a?.rps ?? NaN,
+      h1: b?.rps ?? NaN,
+      h1Pipelined: c?.rps ?? NaN,
+      h2cCpu: a?.cpuUsPerReq ?? NaN,
+      h1Cpu: b?.cpuUsPerReq ?? NaN,
+      h1PipelinedCpu: c?.cpuUsPerReq ?? NaN,
+      h2cBeatsH1: b ? a.rps > b.rps : null,
+      h2cBeatsPipelined: c ? a.rps > c.rps : null,
+    };
+  });
+  return { table, targets, versus };
+}
+
+/** The Markdown report of a result (also: node bench/h2/run.mjs --render bench/results/h2-latest.json). */
+function render({ meta, names, table, targets, versus }) {
+  const loadStart = meta.loadAverageStart;
+  const loadEnd = meta.loadAverageEnd;
+  const { rounds, seconds, warmup, valueBytes } = meta.config;
   const md = [];
   md.push('# HTTP/2 (h2c, prior knowledge) against HTTP/1.1', '');
   md.push(`- Date: ${meta.date}${meta.label ? ` (${meta.label})` : ''}`);
@@ -355,11 +381,11 @@ async function main() {
     `- Machine: ${meta.machine}; load average ${loadStart.map((x) => x.toFixed(2)).join(' / ')} at start, ${loadEnd.map((x) => x.toFixed(2)).join(' / ')} at the end`,
   );
   md.push(
-    `- Servers on Node ${nodeVersion} (stripecache \`--threads 1\`), ${meta.nginx ?? 'no nginx'}; client ${h2loadVersion}`,
+    `- Servers on Node ${meta.node} (stripecache \`--threads 1\`), ${meta.nginx ?? 'no nginx'}; client ${meta.h2load}`,
   );
   md.push(`- Command: \`${meta.command}\``);
   md.push(
-    `- ${opt.rounds} round(s), loads and servers interleaved; each cell ${opt.seconds} s measured after a ${opt.warmup} s warm-up on fresh connections; GET of one ${opt.size} B value; server pinned to CPU 0, h2load to CPU 1 (taskset)`,
+    `- ${rounds} round(s), loads and servers interleaved; each cell ${seconds} s measured after a ${warmup} s warm-up on fresh connections; GET of one ${valueBytes} B value; server pinned to CPU 0, h2load to CPU 1 (taskset)`,
   );
   md.push(
     '- CPU/req: server utime + stime (/proc/PID/stat, all threads and child processes) over the measured run, divided by the requests answered',
@@ -390,11 +416,15 @@ async function main() {
   md.push(
     `- stripecache CPU/req / nginx CPU/req: **${targets.cpuVsNginx.toFixed(2)}x** (target: at most 1.6x)`,
   );
+  md.push(
+    `- for scale, same cell: stripecache CPU/req is ${targets.cpuVsCompat.toFixed(2)}x the compat peer's and ${targets.cpuVsFloor.toFixed(2)}x the bare core-API floor's; the floor's is ${targets.floorCpuVsNginx.toFixed(2)}x nginx's`,
+  );
   md.push('', '## stripecache: h2c against HTTP/1.1 at equal requests outstanding', '');
   md.push(
-    '| outstanding | h2c req/s | HTTP/1.1 one per connection | HTTP/1.1 pipelined (10 conns) | h2c beats HTTP/1.1? |',
+    '| outstanding | h2c req/s (µs/req) | HTTP/1.1 one per connection | HTTP/1.1 pipelined (10 conns) | h2c beats HTTP/1.1 (req/s)? |',
   );
   md.push('| --- | --- | --- | --- | --- |');
+  const both = (rps, cpu) => (Number.isFinite(rps) ? `${fmtRps(rps)} (${fmtUs(cpu)})` : '—');
   for (const v of versus) {
     const verdict = [
       v.h2cBeatsH1 === null
@@ -410,14 +440,26 @@ async function main() {
     ]
       .filter(Boolean)
       .join('; ');
-    md.push(`| ${v.q} | ${fmtRps(v.h2c)} | ${fmtRps(v.h1)} | ${fmtRps(v.h1Pipelined)} | ${verdict} |`);
+    md.push(
+      `| ${v.q} | ${both(v.h2c, v.h2cCpu)} | ${both(v.h1, v.h1Cpu)} | ${both(v.h1Pipelined, v.h1PipelinedCpu)} | ${verdict} |`,
+    );
   }
   md.push('');
-  writeFileSync(path.join(opt.out, 'h2-latest.md'), md.join('\n'));
-  process.stdout.write(md.join('\n'));
+  return md.join('\n');
 }
 
-main().catch((e) => {
-  process.stderr.write(`${e.stack ?? e}\n`);
-  process.exit(1);
-});
+if (opt.render !== '') {
+  // Re-render a stored result (after a change to the report, without measuring again).
+  const result = JSON.parse(readFileSync(opt.render, 'utf8'));
+  result.names ??= [...new Set(result.samples.map((x) => x.server))];
+  Object.assign(result, summarize(result.names, result.samples));
+  writeFileSync(opt.render, JSON.stringify(result, null, 2) + '\n');
+  const md = render(result);
+  writeFileSync(opt.render.replace(/\.json$/, '.md'), md);
+  process.stdout.write(md);
+} else {
+  main().catch((e) => {
+    process.stderr.write(`${e.stack ?? e}\n`);
+    process.exit(1);
+  });
+}
