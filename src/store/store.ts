@@ -16,7 +16,6 @@ import { endianness } from 'node:os';
 import {
   MAX_CONTENT_TYPE_BYTES,
   MAX_KEY_BYTES,
-  RangeKind,
   ReadStatus,
   SetOutcome,
   type KvStore,
@@ -310,40 +309,26 @@ export class Store implements KvStore {
         }
         out.contentTypeLength = n;
       }
-      const etagHi = (u32[ref * 2 + E_VER_HI]! ^ v.epochHi) >>> 0;
-      const etagLo = (u32[ref * 2 + E_VER_LO]! ^ v.epochLo) >>> 0;
-      out.etagHi = etagHi;
-      out.etagLo = etagLo;
+      out.etagHi = (u32[ref * 2 + E_VER_HI]! ^ v.epochHi) >>> 0;
+      out.etagLo = (u32[ref * 2 + E_VER_LO]! ^ v.epochLo) >>> 0;
       out.totalLength = total;
-      if (out.inmAny) return (out.status = ReadStatus.NotModified);
-      const tags = out.inmTags;
-      for (let i = 0, n = Math.min(out.inmCount, tags.length >>> 1); i < n; i++) {
-        if (tags[i * 2] === etagHi && tags[i * 2 + 1] === etagLo)
-          return (out.status = ReadStatus.NotModified);
-      }
       let start = 0;
       let len = total;
       let status: ReadStatus = ReadStatus.Hit;
-      switch (out.rangeKind) {
-        case RangeKind.FromTo:
-          if (out.rangeA > out.rangeB) break; // invalid range: ignored (RFC 9110 §14.1.1)
-          if (total === 0 || out.rangeA >= total) return (out.status = ReadStatus.RangeNotSatisfiable);
-          start = out.rangeA;
-          len = Math.min(out.rangeB, total - 1) - start + 1;
-          status = ReadStatus.Partial;
-          break;
-        case RangeKind.From:
-          if (total === 0 || out.rangeA >= total) return (out.status = ReadStatus.RangeNotSatisfiable);
-          start = out.rangeA;
-          len = total - start;
-          status = ReadStatus.Partial;
-          break;
-        case RangeKind.Suffix:
-          if (total === 0 || out.rangeA <= 0) return (out.status = ReadStatus.RangeNotSatisfiable);
-          len = Math.min(out.rangeA, total);
-          start = total - len;
-          status = ReadStatus.Partial;
-          break;
+      const sel = out.select;
+      if (sel !== null) {
+        status = sel.select(out);
+        if (status === ReadStatus.NotModified || status === ReadStatus.RangeNotSatisfiable) {
+          return (out.status = status);
+        }
+        if (status === ReadStatus.Partial) {
+          start = out.bodyStart;
+          len = out.bodyLength;
+          // the copy below trusts this span: a bad one would read another entry's bytes
+          if (!(start >= 0 && len >= 0 && start + len <= total)) {
+            throw new RangeError(`selected span ${start}+${len} is outside a value of ${total} bytes`);
+          }
+        }
       }
       out.bodyStart = start;
       out.bodyLength = len;
