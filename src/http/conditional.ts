@@ -8,7 +8,7 @@ import { ReadStatus, type ReadResult, type ReadSelector } from '../store/api.js'
 import { RangeFit, RangeSpec, resolveRange } from './range.js';
 
 /** Most If-None-Match candidates parsed into InmTags; a longer list is scanned in place. */
-export const MAX_INM_TAGS = 8;
+const MAX_INM_TAGS = 8;
 
 export class InmTags {
   /** If-None-Match: `*` */

@@ -13,9 +13,9 @@
  * the slow paths are separate functions so they stay out of those callers' inlining budget.
  */
 
-export const LOCK_SPINS = 64;
-export const LOCK_WAIT_SLICE_MS = 2;
-export const LOCK_TIMEOUT_MS = 5000;
+const LOCK_SPINS = 64;
+const LOCK_WAIT_SLICE_MS = 2;
+const LOCK_TIMEOUT_MS = 5000;
 
 export class StoreLockTimeoutError extends Error {
   readonly code = 'KV_ERR_STORE_LOCK_TIMEOUT';
