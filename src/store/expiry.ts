@@ -33,9 +33,8 @@ export class Expiry {
     private readonly entries: Entries,
   ) {}
 
-  /** The stored expiry for a TTL given now (0 for no TTL). */
+  /** The stored expiry for a TTL (> 0) given now. */
   deadlineFor(ttlSeconds: number): number {
-    if (ttlSeconds <= 0) return 0;
     const units = Math.ceil(
       ((this.now() - this.v.createdMs + ttlSeconds * 1000) * EXPIRY_UNITS_PER_S) / 1000,
     );

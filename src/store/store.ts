@@ -162,7 +162,8 @@ export class Store implements KvStore {
     const g = this.g.measure(keyLen, ctInline, valueLen);
     // a head slot over one page (a page table for a value over ~1 GiB) or more pages than exist
     if (g.slotBytes > PAGE || g.nPages + 1 > v.numPages) return SetOutcome.TooLarge;
-    const expiry = this.expiry.deadlineFor(ttlSeconds);
+    // no call at all without a TTL: keeps set within V8's inlining budget (see below)
+    const expiry = ttlSeconds > 0 ? this.expiry.deadlineFor(ttlSeconds) : 0;
     const index = this.index;
     const h = index.hashKey(key);
     const s = v.stripeOf(h);
