@@ -1,6 +1,6 @@
 // The HTTP engine on the calling thread (no worker threads) over the real shared store, with
-// 10,000 keys of 64 B preloaded (k64-0 .. k64-9999). Shared by engine-serve.mjs and
-// engine-profile.mjs so both measure the same server.
+// 10,000 keys of 64 B preloaded (k64-0 .. k64-9999). Used by engine-serve.mjs, which
+// floor.mjs measures against a bare node:net server.
 import { Store } from '../../dist/store/store.js';
 import { defaultConfig } from '../../dist/base/config.js';
 import { Logger } from '../../dist/base/log.js';

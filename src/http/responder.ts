@@ -36,7 +36,9 @@ import {
 import { ERRORS, HttpError } from '../base/errors.js';
 import { Metrics, Route, renderMetrics } from './metrics.js';
 import { MOVE_LIMIT, Output } from './output.js';
-import { KeyScratch, inmMatches, keyOf, parseInm, parseRange, routeHead } from './routes.js';
+import { GetSelector } from './conditional.js';
+import { parseRange } from './range.js';
+import { KeyScratch, keyOf, routeHead } from './routes.js';
 import { EMPTY, decimalDigits } from '../base/bytes.js';
 
 /** Room kept before a body copied into the arena: the longest head a GET answer can have. */
@@ -53,6 +55,7 @@ export class Responder {
   readonly out = new Output();
   readonly date = new DateLine();
   private readonly read = new ReadResult();
+  private readonly selector = new GetSelector();
   private readonly keyScratch = new KeyScratch();
   /** Length of the last 200 head (see get). */
   private headGuess = HEAD_RESERVE;
@@ -137,29 +140,28 @@ export class Responder {
     const out = this.out;
     read.reset();
     read.wantBody = withBody;
-    if (withBody && head.rangeCount === 1 && head.rangeLen !== 0) {
-      parseRange(head.src, head.rangeStart, head.rangeLen, read);
+    // Range and If-None-Match are applied by the selector, under the stripe lock; a plain GET
+    // passes none (the whole value, no call)
+    const ranged = withBody && head.rangeCount === 1 && head.rangeLen !== 0;
+    if (ranged || head.inmCount !== 0) {
+      const sel = this.selector;
+      sel.clear();
+      if (ranged) parseRange(head.src, head.rangeStart, head.rangeLen, sel.range);
+      if (head.inmCount !== 0) sel.setInm(head.src, head.inmStart, head.inmLen);
+      read.select = sel;
     }
-    let inmOverflow = false;
-    if (head.inmCount !== 0) inmOverflow = !parseInm(head.src, head.inmStart, head.inmLen, read);
     out.ensure(HEAD_RESERVE + 64 * 1024);
     // The body lands where the last 200 head ended: when this head has the same length (same
     // content type, same count of length digits), head and body are one copy, not a copy and a move.
     let at = out.pos + this.headGuess;
     read.target = out.slab;
     read.targetOffset = at;
-    let status = this.store.get(keyOf(head, this.keyScratch), read);
+    const status = this.store.get(keyOf(head, this.keyScratch), read);
     read.target = null;
+    read.select = null;
     if (status === ReadStatus.Miss) {
       this.error(HttpError.KEY_NOT_FOUND, conn, withBody, Route.Get);
       return;
-    }
-    if (
-      inmOverflow &&
-      status !== ReadStatus.NotModified &&
-      inmMatches(head.src, head.inmStart, head.inmLen, read.etagHi >>> 0, read.etagLo >>> 0)
-    ) {
-      status = ReadStatus.NotModified;
     }
     const n = read.body.length;
     let inSlab =

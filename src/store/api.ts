@@ -8,6 +8,7 @@
  */
 
 /** Fixed when the SharedArrayBuffer is allocated; every worker attaches with the same values. */
+import { EMPTY } from '../base/bytes.js';
 export interface StoreOptions {
   /** Hard budget in bytes for everything the store holds: index, metadata, keys, values, slack. */
   readonly memory: number;
@@ -30,51 +31,40 @@ export const SetOutcome = {
 } as const;
 export type SetOutcome = (typeof SetOutcome)[keyof typeof SetOutcome];
 
-export const RangeKind = {
-  None: 0,
-  /** bytes=A-B */
-  FromTo: 1,
-  /** bytes=A- */
-  From: 2,
-  /** bytes=-N */
-  Suffix: 3,
-} as const;
-export type RangeKind = (typeof RangeKind)[keyof typeof RangeKind];
-
 export const ReadStatus = {
   Miss: 0,
   /** Whole value: 200. */
   Hit: 1,
   /** One of the If-None-Match candidates matched: 304, no body copied. */
   NotModified: 2,
-  /** Range resolved: 206, `bodyStart`..`bodyStart + bodyLength - 1` of `totalLength`. */
+  /** A span chosen by the selector: 206, `bodyStart`..`bodyStart + bodyLength - 1` of `totalLength`. */
   Partial: 3,
   /** 416 with `Content-Range: bytes *\/totalLength`. */
   RangeNotSatisfiable: 4,
 } as const;
 export type ReadStatus = (typeof ReadStatus)[keyof typeof ReadStatus];
 
-/** Most If-None-Match candidates a ReadResult carries; a longer list is compared in the HTTP layer. */
-export const MAX_INM_TAGS = 8;
+/**
+ * What `get` returns for a found entry, decided by the caller's HTTP semantics (If-None-Match,
+ * Range: src/http/conditional.ts and range.ts). Called under the stripe lock once `out` holds the
+ * entry's ETag and `totalLength`; returns Hit (whole value), NotModified, RangeNotSatisfiable, or
+ * Partial after setting `out.bodyStart` and `out.bodyLength` to a span inside the value. It must
+ * not call back into the store.
+ */
+export interface ReadSelector {
+  select(out: ReadResult): ReadStatus;
+}
 
 /**
  * One reusable record per connection (or per thread): the caller fills the inputs, `get` fills
- * the outputs. Range semantics follow RFC 9110 §14: FromTo past the end clamps B; a first byte
- * at or past the end, a zero suffix, or any range of an empty value is unsatisfiable; a suffix
- * longer than the value is the whole value (still Partial).
+ * the outputs.
  */
 export class ReadResult {
   // ---- inputs ----
-  rangeKind: RangeKind = RangeKind.None;
-  rangeA = 0;
-  rangeB = 0;
+  /** null: the whole value (Hit). */
+  select: ReadSelector | null = null;
   /** false for HEAD: metadata only, nothing copied. */
   wantBody = true;
-  /** If-None-Match: `*` */
-  inmAny = false;
-  /** Number of strong tags in `inmTags` (hi, lo pairs). */
-  inmCount = 0;
-  readonly inmTags = new Uint32Array(MAX_INM_TAGS * 2);
   /**
    * Where to copy the body when it fits (e.g. the connection's output arena); when null or too
    * small, `get` allocates a Buffer of exactly the body length.
@@ -113,18 +103,12 @@ export class ReadResult {
 
   /** Resets the inputs to "plain GET of the whole value". */
   reset(): void {
-    this.rangeKind = RangeKind.None;
-    this.rangeA = 0;
-    this.rangeB = 0;
+    this.select = null;
     this.wantBody = true;
-    this.inmAny = false;
-    this.inmCount = 0;
     this.target = null;
     this.targetOffset = 0;
   }
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** Summed over stripes on demand; no hot shared counter. */
 export interface StoreStats {
@@ -155,7 +139,10 @@ export interface KvStore {
     contentType: Uint8Array,
     ttlSeconds: number,
   ): SetOutcome;
-  /** Fills `out`; returns `out.status`. Copies only the bytes that will be sent. */
+  /**
+   * Fills `out`; returns `out.status`. Copies only the bytes that will be sent: the whole value,
+   * or the span `out.select` chose.
+   */
   get(key: Uint8Array, out: ReadResult): ReadStatus;
   /** true when the key existed (and had not expired). */
   delete(key: Uint8Array): boolean;

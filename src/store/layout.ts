@@ -5,6 +5,15 @@
  *   [header 512 B][content types 64 x 260 B][class heads][stripes x 128 B][index][page meta][pages]
  *
  * All offsets are derived from the options alone, so `attach` recomputes them from the header.
+ *
+ * Prefixes of the offset constants below:
+ *   H_   header: u32 word index          HF_  header: f64 slot index
+ *   CT_  content-type table (bytes)      S_   stripe line: u32 word, from the line's first word
+ *   SF_  stripe counters: f64 slot, from the line's first counter
+ *   PM_  page meta: which parallel u32 array   KIND_  page kind, in a page's meta word
+ *   E_   entry header: u32 word, from the entry's first word (entry ref * 2)
+ *   EB_  entry header: byte, from the entry's first byte (entry ref * 8)
+ *   F_   entry flag bits (byte EB_FLAGS)
  */
 import { constants } from 'node:buffer';
 import type { StoreOptions } from './api.js';
@@ -13,7 +22,7 @@ import type { StoreOptions } from './api.js';
  * Byte offsets are handled with 32-bit integer ops on the hot path (`>>> 2`, `& 3`), so the
  * buffer is at most 4 GiB (and never more than this Node's largest Buffer).
  */
-export const MAX_MEMORY = Math.min(2 ** 32, constants.MAX_LENGTH);
+const MAX_MEMORY = Math.min(2 ** 32, constants.MAX_LENGTH);
 
 export const MAGIC = 0x53435331; // "SCS1"
 export const LAYOUT_VERSION = 2;
@@ -23,8 +32,8 @@ export const PAGE_SHIFT = 16;
 export const PAGE = 1 << PAGE_SHIFT;
 
 /** Index slots per key of capacity; a stripe evicts once 90% of its slots are used. */
-export const INDEX_SLACK = 1.25;
-export const INDEX_FILL = 0.9;
+const INDEX_SLACK = 1.25;
+const INDEX_FILL = 0.9;
 
 // header words (u32 index)
 export const H_MAGIC = 0;
@@ -52,7 +61,7 @@ export const CT_SLOTS = 64;
 /** Length byte, 3 spare bytes so the type's bytes start 4-aligned (copied as words), 255 bytes. */
 export const CT_SLOT_BYTES = 260;
 export const CT_BYTES_AT = 4;
-export const MAX_CLASSES = 128;
+const MAX_CLASSES = 128;
 
 // stripe line: 128 bytes = 32 u32 words; f64 counters in the second half
 export const STRIPE_BYTES = 128;
@@ -82,7 +91,7 @@ export const PM_FREE_COUNT = 2;
 export const PM_FREE_HEAD = 3;
 export const PM_NEXT = 4;
 export const PM_PREV = 5;
-export const PAGE_META_ARRAYS = 6;
+const PAGE_META_ARRAYS = 6;
 
 export const KIND_SHIFT = 24;
 export const KIND_SLAB = 1;

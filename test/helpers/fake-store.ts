@@ -1,5 +1,4 @@
 import {
-  RangeKind,
   ReadStatus,
   SetOutcome,
   type KvStore,
@@ -15,7 +14,7 @@ interface Entry {
   lo: number;
 }
 
-/** Test-only KvStore over a Map, following the range and If-None-Match rules of src/store/api.ts. */
+/** Test-only KvStore over a Map; like Store, it copies the span `out.select` chooses. */
 export class FakeStore implements KvStore {
   private readonly map = new Map<string, Entry>();
   readonly counts = { hits: 0, misses: 0, sets: 0, deletes: 0 };
@@ -72,26 +71,18 @@ export class FakeStore implements KvStore {
     out.contentTypeLength = e.type.length;
     out.etagHi = e.hi;
     out.etagLo = e.lo;
-    let match = out.inmAny;
-    for (let i = 0; i < out.inmCount && !match; i++) {
-      match = out.inmTags[i * 2] === e.hi && out.inmTags[i * 2 + 1] === e.lo;
-    }
-    if (match) return (out.status = ReadStatus.NotModified);
     const len = e.value.length;
     let start = 0;
     let n = len;
     let status: ReadStatus = ReadStatus.Hit;
-    if (out.rangeKind !== RangeKind.None) {
-      status = ReadStatus.Partial;
-      if (out.rangeKind === RangeKind.Suffix) {
-        if (out.rangeA === 0 || len === 0) return (out.status = ReadStatus.RangeNotSatisfiable);
-        n = Math.min(out.rangeA, len);
-        start = len - n;
-      } else {
-        if (out.rangeA >= len) return (out.status = ReadStatus.RangeNotSatisfiable);
-        start = out.rangeA;
-        const last = out.rangeKind === RangeKind.FromTo ? Math.min(out.rangeB, len - 1) : len - 1;
-        n = last - start + 1;
+    if (out.select) {
+      status = out.select.select(out);
+      if (status === ReadStatus.NotModified || status === ReadStatus.RangeNotSatisfiable) {
+        return (out.status = status);
+      }
+      if (status === ReadStatus.Partial) {
+        start = out.bodyStart;
+        n = out.bodyLength;
       }
     }
     out.bodyStart = start;

@@ -181,7 +181,9 @@ test('the shutdown timeout bounds the drain; exit 0', async () => {
   const [code] = await exit;
   const took = Date.now() - t0;
   assert.equal(code, 0);
-  assert.ok(took < 1500, `took ${took} ms`);
+  // Bounded by the 1 s shutdown timeout, not by the stuck upload (the header and idle timeouts
+  // are 10 s and 60 s): the margin is for a busy machine, not a speed claim.
+  assert.ok(took < 5000, `took ${took} ms`);
   sock.destroy();
 });
 

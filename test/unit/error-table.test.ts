@@ -76,7 +76,7 @@ export function errorClasses(text: string): { name: string; code: string | null 
     const close = text.indexOf('\n}', m.index);
     const body = text.slice(m.index, close === -1 ? text.length : close);
     // `readonly code = 'X'`, `code = 'X' as const` or `this.code = 'X'`: a literal, so it can be checked here.
-    const code = /\bcode\s*=\s*'([A-Za-z][\w-]*)'/.exec(body);
+    const code = /\bcode\s*(?::\s*string\s*)?=\s*'([A-Za-z][\w-]*)'/.exec(body);
     out.push({ name: m[1]!, code: code === null ? null : code[1]! });
   }
   return out;

@@ -4,16 +4,7 @@ import { RequestHead } from '../../dist/parser/request.js';
 import { Method } from '../../dist/parser/llhttp.js';
 import { HttpError } from '../../dist/base/errors.js';
 import { Route } from '../../dist/http/metrics.js';
-import {
-  KeyScratch,
-  inmMatches,
-  keyOf,
-  parseInm,
-  parseRange,
-  parseTtl,
-  routeHead,
-} from '../../dist/http/routes.js';
-import { RangeKind, ReadResult } from '../../dist/store/api.js';
+import { KeyScratch, keyOf, parseTtl, routeHead } from '../../dist/http/routes.js';
 
 function head(method: number, target: string, ct = ''): RequestHead {
   const h = new RequestHead();
@@ -100,42 +91,4 @@ test('ttl parameter', () => {
   assert.equal(t('ttl=1&ttl=2'), 2);
   assert.equal(t('ttl=abc'), -1);
   assert.equal(t('ttl=99999999999'), -1);
-});
-
-test('Range forms', () => {
-  const r = (s: string) => {
-    const out = new ReadResult();
-    parseRange(Buffer.from(s), 0, s.length, out);
-    return [out.rangeKind, out.rangeA, out.rangeB];
-  };
-  assert.deepEqual(r('bytes=0-9'), [RangeKind.FromTo, 0, 9]);
-  assert.deepEqual(r('bytes=5-'), [RangeKind.From, 5, 0]);
-  assert.deepEqual(r('bytes=-3'), [RangeKind.Suffix, 3, 3]);
-  assert.deepEqual(r('BYTES=1-2'), [RangeKind.FromTo, 1, 2]);
-  for (const bad of [
-    'bytes=0-1,3-4',
-    'bytes=5-2',
-    'bytes=-',
-    'items=0-1',
-    'bytes=a-1',
-    'bytes=1',
-    'bytes= 1-2',
-  ]) {
-    assert.equal(r(bad)[0], RangeKind.None, bad);
-  }
-});
-
-test('If-None-Match lists, weak tags and *', () => {
-  const p = (s: string) => {
-    const out = new ReadResult();
-    const fits = parseInm(Buffer.from(s), 0, s.length, out);
-    return { fits, any: out.inmAny, tags: [...out.inmTags.subarray(0, out.inmCount * 2)] };
-  };
-  assert.deepEqual(p('*'), { fits: true, any: true, tags: [] });
-  assert.deepEqual(p('"0123456789abcdef"'), { fits: true, any: false, tags: [0x01234567, 0x89abcdef] });
-  assert.deepEqual(p('"x", W/"ffffffff00000001"'), { fits: true, any: false, tags: [0xffffffff, 1] });
-  const many = Array.from({ length: 10 }, (_, i) => `"${i.toString(16).padStart(16, '0')}"`).join(', ');
-  assert.equal(p(many).fits, false);
-  assert.ok(inmMatches(Buffer.from(many), 0, many.length, 0, 9));
-  assert.ok(!inmMatches(Buffer.from(many), 0, many.length, 0, 11));
 });

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { GetSelector } from '../../dist/http/conditional.js';
+import { RangeKind } from '../../dist/http/range.js';
 import {
   MAX_KEY_BYTES,
-  RangeKind,
   ReadResult,
   ReadStatus,
   SetOutcome,
@@ -14,9 +15,14 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const CT = enc('application/octet-stream');
 const small: StoreOptions = { memory: 16 << 20, maxKeys: 10_000, stripes: 4, maxValueSize: 4 << 20 };
 
-function read(store: Store, key: Uint8Array, setup?: (r: ReadResult) => void): ReadResult {
+/** A get with the HTTP layer's selector (If-None-Match, Range) set up by `setup`, if given. */
+function read(store: Store, key: Uint8Array, setup?: (r: ReadResult, sel: GetSelector) => void): ReadResult {
   const r = new ReadResult();
-  if (setup) setup(r);
+  if (setup) {
+    const sel = new GetSelector();
+    r.select = sel;
+    setup(r, sel);
+  }
   store.get(key, r);
   return r;
 }
@@ -125,10 +131,10 @@ test('a 10 MiB value stores and reads back with default flags', () => {
   assert.equal(r.status, ReadStatus.Hit);
   assert.ok(Buffer.from(r.body).equals(v));
   // a 4 KiB range in the middle copies only 4 KiB
-  const rr = read(s, enc('big'), (x) => {
-    x.rangeKind = RangeKind.FromTo;
-    x.rangeA = 5_000_000;
-    x.rangeB = 5_004_095;
+  const rr = read(s, enc('big'), (_x, sel) => {
+    sel.range.kind = RangeKind.FromTo;
+    sel.range.a = 5_000_000;
+    sel.range.b = 5_004_095;
   });
   assert.equal(rr.status, ReadStatus.Partial);
   assert.equal(rr.body.length, 4096);
@@ -161,10 +167,10 @@ test('every Range edge case', () => {
     [RangeKind.Suffix, 0, 0, ReadStatus.RangeNotSatisfiable, 0, 0],
   ];
   for (const [kind, a, b, status, start, len] of cases) {
-    const r = read(s, enc('r'), (x) => {
-      x.rangeKind = kind;
-      x.rangeA = a;
-      x.rangeB = b;
+    const r = read(s, enc('r'), (_x, sel) => {
+      sel.range.kind = kind;
+      sel.range.a = a;
+      sel.range.b = b;
     });
     const what = `kind ${kind} ${a}-${b}`;
     assert.equal(r.status, status, what);
@@ -178,21 +184,21 @@ test('every Range edge case', () => {
     assert.deepEqual(Buffer.from(r.body), Buffer.from(v.subarray(start, start + len)), what);
   }
   for (const kind of [RangeKind.FromTo, RangeKind.From, RangeKind.Suffix]) {
-    const r = read(s, enc('e'), (x) => {
-      x.rangeKind = kind;
-      x.rangeA = 0;
-      x.rangeB = 0;
+    const r = read(s, enc('e'), (_x, sel) => {
+      sel.range.kind = kind;
+      sel.range.a = 0;
+      sel.range.b = 0;
     });
     assert.equal(r.status, ReadStatus.RangeNotSatisfiable, `empty value, kind ${kind}`);
     assert.equal(r.totalLength, 0);
   }
   assert.equal(read(s, enc('e')).status, ReadStatus.Hit);
   // HEAD: metadata only
-  const h = read(s, enc('r'), (x) => {
+  const h = read(s, enc('r'), (x, sel) => {
     x.wantBody = false;
-    x.rangeKind = RangeKind.FromTo;
-    x.rangeA = 1;
-    x.rangeB = 2;
+    sel.range.kind = RangeKind.FromTo;
+    sel.range.a = 1;
+    sel.range.b = 2;
   });
   assert.equal(h.status, ReadStatus.Partial);
   assert.equal(h.bodyLength, 2);
@@ -216,10 +222,10 @@ test('ranges across page boundaries and the in-slot tail of large values', () =>
       [1, n - 2],
     ] as const) {
       if (a >= n || a < 0) continue;
-      const r = read(s, enc(`v${n}`), (x) => {
-        x.rangeKind = RangeKind.FromTo;
-        x.rangeA = a;
-        x.rangeB = b;
+      const r = read(s, enc(`v${n}`), (_x, sel) => {
+        sel.range.kind = RangeKind.FromTo;
+        sel.range.a = a;
+        sel.range.b = b;
       });
       const end = Math.min(b, n - 1) + 1;
       assert.ok(Buffer.from(r.body).equals(v.subarray(a, end)), `size ${n} range ${a}-${b}`);
@@ -255,25 +261,25 @@ test('If-None-Match: strong tag, changes on replace, stable across attached inst
   const again = read(other, enc('k'));
   assert.equal(again.etagHi, first.etagHi);
   assert.equal(again.etagLo, first.etagLo);
-  const nm = read(other, enc('k'), (x) => {
-    x.inmCount = 2;
-    x.inmTags[0] = 1;
-    x.inmTags[1] = 2;
-    x.inmTags[2] = first.etagHi;
-    x.inmTags[3] = first.etagLo;
+  const nm = read(other, enc('k'), (_x, sel) => {
+    sel.inm.count = 2;
+    sel.inm.tags[0] = 1;
+    sel.inm.tags[1] = 2;
+    sel.inm.tags[2] = first.etagHi;
+    sel.inm.tags[3] = first.etagLo;
   });
   assert.equal(nm.status, ReadStatus.NotModified);
   assert.equal(nm.body.length, 0);
-  const any = read(s, enc('k'), (x) => {
-    x.inmAny = true;
+  const any = read(s, enc('k'), (_x, sel) => {
+    sel.inm.any = true;
   });
   assert.equal(any.status, ReadStatus.NotModified);
-  assert.equal(read(s, enc('missing'), (x) => (x.inmAny = true)).status, ReadStatus.Miss);
+  assert.equal(read(s, enc('missing'), (_x, sel) => (sel.inm.any = true)).status, ReadStatus.Miss);
   s.set(enc('k'), enc('v1'), CT, 0);
-  const after = read(s, enc('k'), (x) => {
-    x.inmCount = 1;
-    x.inmTags[0] = first.etagHi;
-    x.inmTags[1] = first.etagLo;
+  const after = read(s, enc('k'), (_x, sel) => {
+    sel.inm.count = 1;
+    sel.inm.tags[0] = first.etagHi;
+    sel.inm.tags[1] = first.etagLo;
   });
   assert.equal(after.status, ReadStatus.Hit);
   assert.ok(after.etagHi !== first.etagHi || after.etagLo !== first.etagLo);
@@ -464,6 +470,7 @@ test('bulk copies are exact whatever the source and target alignment modulo 8', 
   const backing = Buffer.alloc((200_003 + 16) * 2);
   const target = new Uint8Array(200_003 + 16);
   const r = new ReadResult();
+  const sel = new GetSelector();
   for (const n of sizes) {
     const v = pattern(n, n);
     for (let srcOff = 0; srcOff < 8; srcOff++) {
@@ -482,9 +489,11 @@ test('bulk copies are exact whatever the source and target alignment modulo 8', 
         r.reset();
         r.target = target;
         r.targetOffset = dstOff;
-        r.rangeKind = RangeKind.FromTo;
-        r.rangeA = 1 + srcOff;
-        r.rangeB = n - 2;
+        sel.clear();
+        sel.range.kind = RangeKind.FromTo;
+        sel.range.a = 1 + srcOff;
+        sel.range.b = n - 2;
+        r.select = sel;
         s.get(key, r);
         assert.ok(Buffer.from(r.body).equals(v.subarray(1 + srcOff, n - 1)), `range len ${n}`);
       }
@@ -558,4 +567,45 @@ test('word-wise key compare: every key length 1 to 13, keys differing only in th
       assert.equal(s.get(key, r), ReadStatus.Miss, `len ${len}`);
     }
   }
+});
+
+test('get copies exactly the span its selector chooses, and refuses one outside the value', () => {
+  const s = Store.create(small);
+  const v = pattern(100_000, 5);
+  s.set(enc('span'), v, CT, 0);
+  let span = [0, 0];
+  let seen = -1;
+  const selector = {
+    select(out: ReadResult): ReadStatus {
+      seen = out.totalLength;
+      out.bodyStart = span[0]!;
+      out.bodyLength = span[1]!;
+      return ReadStatus.Partial;
+    },
+  };
+  for (const [start, len] of [
+    [0, 1],
+    [65535, 2],
+    [99_999, 1],
+    [10, 0],
+    [0, 100_000],
+  ] as const) {
+    span = [start, len];
+    const r = read(s, enc('span'), (x) => (x.select = selector));
+    assert.equal(seen, 100_000);
+    assert.equal(r.status, ReadStatus.Partial);
+    assert.equal(r.bodyStart, start);
+    assert.equal(r.bodyLength, len);
+    assert.ok(Buffer.from(r.body).equals(v.subarray(start, start + len)), `${start}+${len}`);
+  }
+  for (const bad of [
+    [99_999, 2],
+    [-1, 1],
+    [0, 100_001],
+  ]) {
+    span = bad;
+    assert.throws(() => read(s, enc('span'), (x) => (x.select = selector)), RangeError);
+  }
+  // the stripe lock was released by the throw: the next get goes through
+  assert.equal(read(s, enc('span')).status, ReadStatus.Hit);
 });

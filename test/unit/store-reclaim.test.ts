@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { ReadResult, ReadStatus, Store } from '../../dist/store/index.js';
+import { holdStripeLockOf, leakAllocation, stripeOfKey } from '../helpers/store-hooks.js';
 import type { StressJob, StressReport } from './store-stress/worker.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -11,7 +12,7 @@ test('a worker killed while holding a stripe lock: reclaimOwner resets that stri
   const store = Store.create({ memory: 64 << 20, maxKeys: 100_000, stripes: 8, maxValueSize: 1 << 20 });
   for (let i = 0; i < 2000; i++) store.set(enc(`pre${i}`), enc(`value-${i}`), CT, 0);
   const victim = enc('pre0');
-  const victimStripe = store._testStripeOf(victim);
+  const victimStripe = stripeOfKey(store, victim);
   const before = store.stats();
 
   const holder = new Worker(new URL('./store-stress/holder.js', import.meta.url), {
@@ -62,7 +63,7 @@ test('a worker killed while holding a stripe lock: reclaimOwner resets that stri
   for (let i = 0; i < 2000; i++) {
     const key = enc(`pre${i}`);
     const st = store.get(key, r);
-    if (store._testStripeOf(key) === victimStripe) {
+    if (stripeOfKey(store, key) === victimStripe) {
       if (st === ReadStatus.Miss) lost++;
       else assert.fail(`key pre${i} of the reset stripe survived`);
     } else {
@@ -86,8 +87,8 @@ test('reclaimOwner takes over an allocator lock held by a dead owner and rebuild
   for (let i = 0; i < 500; i++) store.set(enc(`k${i}`), new Uint8Array(300).fill(i & 255), CT, 0);
   const used = store.stats().bytesUsed;
   const dead = Store.attach(store.sab, 5);
-  const s = dead._testLockStripeOf(enc('k1'));
-  dead._testLeakAllocation(enc('k1'), 200_000);
+  const s = holdStripeLockOf(dead, enc('k1'));
+  leakAllocation(dead, enc('k1'), 200_000);
   // simulate death inside the allocator: grab its lock word as owner 5
   const i32 = new Int32Array(store.sab);
   assert.equal(Atomics.compareExchange(i32, 32, 0, 6), 0);
@@ -98,7 +99,7 @@ test('reclaimOwner takes over an allocator lock held by a dead owner and rebuild
   for (let i = 0; i < 500; i++) {
     const key = enc(`k${i}`);
     const st = store.get(key, r);
-    if (store._testStripeOf(key) === s) assert.equal(st, ReadStatus.Miss);
+    if (stripeOfKey(store, key) === s) assert.equal(st, ReadStatus.Miss);
     else assert.equal(r.body[0], i & 255);
   }
   for (let i = 0; i < 5000; i++) store.set(enc(`n${i}`), new Uint8Array(1000), CT, 0);

@@ -1,6 +1,8 @@
 /** Stress worker: seeded random set/get/delete on shared and private keys of an attached Store. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { RangeKind, ReadResult, ReadStatus, SetOutcome, Store } from '../../../dist/store/index.js';
+import { GetSelector } from '../../../dist/http/conditional.js';
+import { RangeKind } from '../../../dist/http/range.js';
+import { ReadResult, ReadStatus, SetOutcome, Store } from '../../../dist/store/index.js';
 import { makeValue, seqOf, verify, xorshift } from './common.js';
 
 export interface StressJob {
@@ -34,6 +36,8 @@ const rnd = xorshift(job.seed);
 const ct = new TextEncoder().encode('application/x-stress');
 const keyBuf = new Uint8Array(16);
 const r = new ReadResult();
+// `bytes=0-` for the ranged reads
+const fromZero = new GetSelector();
 const report: StressReport = {
   ops: 0,
   gets: 0,
@@ -85,8 +89,9 @@ try {
         const ranged = rnd() < 0.1;
         if (ranged) {
           report.rangeReads++;
-          r.rangeKind = RangeKind.From;
-          r.rangeA = 0;
+          fromZero.range.kind = RangeKind.From;
+          fromZero.range.a = 0;
+          r.select = fromZero;
         }
         const st = store.get(key, r);
         if (st === ReadStatus.Hit || st === ReadStatus.Partial) {

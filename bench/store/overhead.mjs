@@ -5,10 +5,10 @@
 //          stripe table, page table and every data page handed out (slab slack included);
 //   RSS:   (RSS after - RSS before - payload) / entries, each mode in a fresh process.
 // Baseline in the same run: a Map<string, Buffer> holding the same data (RSS only).
-// Target: at most 64 B per entry beyond key and value bytes. `node bench/store-overhead.mjs`
+// Target: at most 64 B per entry beyond key and value bytes. `node bench/store/overhead.mjs`
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Store } from '../dist/store/index.js';
+import { Store } from '../../dist/store/index.js';
 
 const N = 1_000_000;
 const KEY = 16;

@@ -2,9 +2,9 @@
 // Two-thread throughput of the shared Store: 80% get / 20% set of 64 B values over 10,000 keys,
 // each thread on its own event loop, --stripes 1 (one global lock, the baseline) against 256,
 // interleaved in the same run. Reads the built dist/: `npm run build`, then
-//   node bench/store-threads.mjs [--threads 2] [--seconds 2] [--repeat 3]
+//   node bench/store/threads.mjs [--threads 2] [--seconds 2] [--repeat 3]
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { ReadResult, Store } from '../dist/store/index.js';
+import { ReadResult, Store } from '../../dist/store/index.js';
 
 const KEYS = 10_000;
 const keyOf = (i) => Buffer.from(`bench/key-${String(i).padStart(6, '0')}`);

@@ -6,13 +6,13 @@
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { WORKLOADS, WORKLOAD_IDS } from './lib/workloads.mjs';
-import { SERVER_NAMES, ensurePeers, unavailableReason, ROOT } from './lib/servers.mjs';
-import { wrkMissing } from './lib/wrk.mjs';
-import { machineInfo, cpuSplit, shellJoin } from './lib/machine.mjs';
-import { launch, measureLoad } from './lib/measure.mjs';
-import { heatMaps, fmt } from './lib/svg.mjs';
-import { NOT_SHOWN } from './lib/stats.mjs';
+import { WORKLOADS, WORKLOAD_IDS } from '../lib/workloads.mjs';
+import { SERVER_NAMES, ensurePeers, unavailableReason, ROOT } from '../lib/servers.mjs';
+import { wrkMissing } from '../lib/wrk.mjs';
+import { machineInfo, cpuSplit, shellJoin } from '../lib/machine.mjs';
+import { launch, measureLoad } from '../lib/measure.mjs';
+import { heatMaps, fmt } from '../lib/svg.mjs';
+import { NOT_SHOWN } from '../lib/stats.mjs';
 
 const MODES = {
   quick: {

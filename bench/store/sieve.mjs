@@ -3,9 +3,9 @@
 // Zipf(0.99) trace, with the cache at 1% and 10% of the key space. The Store's budget is sized so
 // it holds that many entries; the LRU gets exactly the number of entries the Store held at the
 // end of the run, so both have the same capacity in entries. Target: Store below LRU at both.
-//   node bench/store-sieve.mjs [--keys 1000000] [--requests 4000000] [--stripes 256]
-import { ReadResult, ReadStatus, Store } from '../dist/store/index.js';
-import { computeLayout, slabClasses, PAGE } from '../dist/store/layout.js';
+//   node bench/store/sieve.mjs [--keys 1000000] [--requests 4000000] [--stripes 256]
+import { ReadResult, ReadStatus, Store } from '../../dist/store/index.js';
+import { computeLayout, slabClasses, PAGE } from '../../dist/store/layout.js';
 
 const arg = (name, d) => {
   const i = process.argv.indexOf(name);

@@ -7,13 +7,13 @@
 import { parseArgs } from 'node:util';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { WORKLOADS, WORKLOAD_IDS } from './lib/workloads.mjs';
-import { ensurePeers, unavailableReason, ROOT } from './lib/servers.mjs';
-import { wrkMissing } from './lib/wrk.mjs';
-import { cpuSplit } from './lib/machine.mjs';
-import { launch, measureLoad } from './lib/measure.mjs';
-import { topSelf, callTree } from './lib/cpuprofile.mjs';
-import { flameGraph, fmt } from './lib/svg.mjs';
+import { WORKLOADS, WORKLOAD_IDS } from '../lib/workloads.mjs';
+import { ensurePeers, unavailableReason, ROOT } from '../lib/servers.mjs';
+import { wrkMissing } from '../lib/wrk.mjs';
+import { cpuSplit } from '../lib/machine.mjs';
+import { launch, measureLoad } from '../lib/measure.mjs';
+import { topSelf, callTree } from '../lib/cpuprofile.mjs';
+import { flameGraph, fmt } from '../lib/svg.mjs';
 
 const HELP = `usage: npm run bench:profile -- [--workload ID] [options]
 

@@ -5,14 +5,14 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { WORKLOADS, WORKLOAD_IDS } from './lib/workloads.mjs';
-import { SERVER_NAMES, ensurePeers, unavailableReason, serverVersion, ROOT } from './lib/servers.mjs';
-import { wrkMissing } from './lib/wrk.mjs';
-import { machineInfo, cpuSplit } from './lib/machine.mjs';
-import { launch, measureLoad } from './lib/measure.mjs';
-import { aggregate, consoleTable, writeRunResults, NOISE_NOTE } from './lib/report.mjs';
-import { fmt } from './lib/svg.mjs';
-import { shellJoin } from './lib/machine.mjs';
+import { WORKLOADS, WORKLOAD_IDS } from '../lib/workloads.mjs';
+import { SERVER_NAMES, ensurePeers, unavailableReason, serverVersion, ROOT } from '../lib/servers.mjs';
+import { wrkMissing } from '../lib/wrk.mjs';
+import { machineInfo, cpuSplit } from '../lib/machine.mjs';
+import { launch, measureLoad } from '../lib/measure.mjs';
+import { aggregate, consoleTable, writeRunResults, NOISE_NOTE } from '../lib/report.mjs';
+import { fmt } from '../lib/svg.mjs';
+import { shellJoin } from '../lib/machine.mjs';
 
 const HELP = `usage: npm run bench -- [options]
 

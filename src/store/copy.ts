@@ -1,0 +1,162 @@
+/**
+ * Copies between the shared buffer and ordinary buffers at word speed. Short runs go through a
+ * word loop (no view allocated), long ones through TypedArray#set, and a bulk copy whose ends
+ * disagree modulo 8 bounces through a private buffer aligned like the source (V8 copies out of a
+ * SharedArrayBuffer word by word only when both ends agree modulo 8).
+ */
+import type { Allocator } from './allocator.js';
+import { WORD_COPY_MAX, type Geometry } from './geometry.js';
+import { PAGE, PAGE_SHIFT } from './layout.js';
+import type { Views } from './views.js';
+
+export class Copier {
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly alloc: Allocator;
+  /** Word view of the last copy destination's buffer (a connection's arena, reused). */
+  private dstA: Uint8Array | null = null;
+  private dstU32A: Uint32Array = new Uint32Array(0);
+  private dstOffA = 0;
+  private dstB: Uint8Array | null = null;
+  private dstU32B: Uint32Array = new Uint32Array(0);
+  private dstOffB = 0;
+  /** Non-shared staging for bulk copies whose ends disagree modulo 8. */
+  private readonly bounce = new Uint8Array(PAGE + 8);
+
+  constructor(v: Views) {
+    this.u8 = v.u8;
+    this.u32 = v.u32;
+    this.alloc = v.alloc;
+  }
+
+  /**
+   * Copies SAB bytes [from, from+n) to dst. A loop for short runs (no view allocated); else one
+   * TypedArray#set, which is what Buffer#copy would do after allocating an extra view.
+   */
+  copyBytes(from: number, n: number, dst: Uint8Array, dstOff: number): void {
+    const u8 = this.u8;
+    if (n >= 8 && n <= WORD_COPY_MAX && (from & 3) === 0) {
+      // word copy: several times faster than bytes or a view + set for short runs from a SAB.
+      // Views are cached by destination object (the connection's arena, the content-type bytes)
+      // because .buffer and .byteOffset are slow getters on Buffers.
+      let d32: Uint32Array;
+      let at: number;
+      if (dst === this.dstA) {
+        d32 = this.dstU32A;
+        at = this.dstOffA + dstOff;
+      } else if (dst === this.dstB) {
+        d32 = this.dstU32B;
+        at = this.dstOffB + dstOff;
+      } else if (dst.buffer === this.dstU32A.buffer) {
+        // a fresh Buffer from the same allocation pool as the last one
+        d32 = this.dstU32A;
+        at = dst.byteOffset + dstOff;
+      } else {
+        const buf = dst.buffer;
+        d32 = new Uint32Array(buf, 0, buf.byteLength >>> 2);
+        this.dstB = this.dstA;
+        this.dstU32B = this.dstU32A;
+        this.dstOffB = this.dstOffA;
+        this.dstA = dst;
+        this.dstU32A = d32;
+        this.dstOffA = dst.byteOffset;
+        at = this.dstOffA + dstOff;
+      }
+      if ((at & 3) === 0) {
+        const s32 = this.u32;
+        const words = n >>> 2;
+        const dw = at >>> 2;
+        const sw = from >>> 2;
+        let i = 0;
+        // unrolled: the loop's own compare and branch cost as much as a word's load and store
+        for (const w4 = words & ~3; i < w4; i += 4) {
+          d32[dw + i] = s32[sw + i]!;
+          d32[dw + i + 1] = s32[sw + i + 1]!;
+          d32[dw + i + 2] = s32[sw + i + 2]!;
+          d32[dw + i + 3] = s32[sw + i + 3]!;
+        }
+        for (; i < words; i++) d32[dw + i] = s32[sw + i]!;
+        for (let i = words << 2; i < n; i++) dst[dstOff + i] = u8[from + i]!;
+        return;
+      }
+    }
+    if (n <= 32) {
+      for (let i = 0; i < n; i++) dst[dstOff + i] = u8[from + i]!;
+    } else if (((from - dst.byteOffset - dstOff) & 7) === 0) {
+      dst.set(u8.subarray(from, from + n), dstOff);
+    } else {
+      const b = this.bounce;
+      const k = from & 7;
+      for (let done = 0; done < n;) {
+        const c = Math.min(n - done, PAGE);
+        b.set(u8.subarray(from + done, from + done + c), k);
+        dst.set(b.subarray(k, k + c), dstOff + done);
+        done += c;
+      }
+    }
+  }
+
+  /** Writes src at SAB byte `at`, bouncing misaligned bulk copies like `copyBytes`. */
+  private writeBytes(src: Uint8Array, at: number): void {
+    const n = src.length;
+    if (n <= WORD_COPY_MAX || ((src.byteOffset - at) & 7) === 0) {
+      this.u8.set(src, at);
+      return;
+    }
+    const b = this.bounce;
+    const k = at & 7;
+    for (let done = 0; done < n;) {
+      const c = Math.min(n - done, PAGE);
+      b.set(c === n ? src : src.subarray(done, done + c), k);
+      this.u8.set(b.subarray(k, k + c), at + done);
+      done += c;
+    }
+  }
+
+  /** Copies value bytes [start, start+len) of large entry `ref` (pages, then tail) to dst[dstOff...]. */
+  copyOutLarge(ref: number, g: Geometry, start: number, len: number, dst: Uint8Array, dstOff: number): void {
+    const eb = ref * 8;
+    const u32 = this.u32;
+    let pos = start;
+    const end = start + len;
+    while (pos < end && pos < g.tailStart) {
+      const pi = pos >>> PAGE_SHIFT;
+      const page = u32[((eb + g.valueOff) >>> 2) + pi]!;
+      const inPage = pos - pi * PAGE;
+      const n = Math.min(end, g.tailStart, (pi + 1) * PAGE) - pos;
+      this.copyBytes(this.alloc.pageByte(page) + inPage, n, dst, dstOff);
+      dstOff += n;
+      pos += n;
+    }
+    if (pos < end) {
+      this.copyBytes(eb + g.tailOff + (pos - g.tailStart), end - pos, dst, dstOff);
+    }
+  }
+
+  /** Writes `src` at value offset `pos` of entry `ref`. */
+  copyIn(ref: number, g: Geometry, pos: number, src: Uint8Array): void {
+    const eb = ref * 8;
+    if (!g.large) {
+      this.writeBytes(src, eb + g.valueOff + pos);
+      return;
+    }
+    const u32 = this.u32;
+    let off = 0;
+    const len = src.length;
+    while (off < len && pos < g.tailStart) {
+      const pi = pos >>> PAGE_SHIFT;
+      const page = u32[((eb + g.valueOff) >>> 2) + pi]!;
+      const n = Math.min(len - off, g.tailStart - pos, (pi + 1) * PAGE - pos);
+      this.writeBytes(
+        n === len ? src : src.subarray(off, off + n),
+        this.alloc.pageByte(page) + (pos - pi * PAGE),
+      );
+      off += n;
+      pos += n;
+    }
+    if (off < len) {
+      const rest = off === 0 ? src : src.subarray(off);
+      this.writeBytes(rest, eb + g.tailOff + (pos - g.tailStart));
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Entry lifecycle within a stripe: the stripe's doubly linked entry list (newest at the head, the
+ * order SIEVE and the expiry sweep walk), and unlinking plus freeing an entry. Every `...Locked`
+ * method needs the stripe's lock held.
+ */
+import { Geometry } from './geometry.js';
+import type { KeyIndex } from './key-index.js';
+import {
+  E_MISC,
+  E_NEWER,
+  E_OLDER,
+  E_VALUE_LEN,
+  EB_FLAGS,
+  F_LARGE,
+  F_LINKED,
+  S_COUNT,
+  S_HAND,
+  S_HEAD,
+  S_SWEEP,
+  S_TAIL,
+  SF_PAYLOAD,
+} from './layout.js';
+import type { StripeLocks } from './stripe-locks.js';
+import type { Views } from './views.js';
+
+export class Entries {
+  /** Geometry of entries being freed: evictions run in the middle of a set that holds its own. */
+  private readonly gFree: Geometry;
+
+  constructor(
+    private readonly v: Views,
+    private readonly locks: StripeLocks,
+    private readonly index: KeyIndex,
+  ) {
+    this.gFree = new Geometry(v.alloc);
+  }
+
+  listPushLocked(s: number, ref: number): void {
+    const u32 = this.v.u32;
+    const sw = this.v.stripeWord(s);
+    const head = u32[sw + S_HEAD]!;
+    u32[ref * 2 + E_NEWER] = 0;
+    u32[ref * 2 + E_OLDER] = head;
+    if (head !== 0) u32[head * 2 + E_NEWER] = ref;
+    else u32[sw + S_TAIL] = ref;
+    u32[sw + S_HEAD] = ref;
+  }
+
+  private listUnlinkLocked(s: number, ref: number): void {
+    const u32 = this.v.u32;
+    const sw = this.v.stripeWord(s);
+    const newer = u32[ref * 2 + E_NEWER]!;
+    const older = u32[ref * 2 + E_OLDER]!;
+    if (newer !== 0) u32[newer * 2 + E_OLDER] = older;
+    else u32[sw + S_HEAD] = older;
+    if (older !== 0) u32[older * 2 + E_NEWER] = newer;
+    else u32[sw + S_TAIL] = newer;
+    if (u32[sw + S_HAND] === ref) u32[sw + S_HAND] = newer;
+    if (u32[sw + S_SWEEP] === ref) u32[sw + S_SWEEP] = newer;
+  }
+
+  /** Frees the memory of an unlinked (or never linked) entry; takes the allocator lock. */
+  freeEntry(ref: number): void {
+    const v = this.v;
+    const large = (v.u8[ref * 8 + EB_FLAGS]! & F_LARGE) !== 0;
+    const g = large ? this.gFree.measureEntry(v.u8, v.u32, ref) : null;
+    this.locks.lockAllocator();
+    try {
+      if (g !== null) {
+        const pt = (ref * 8 + g.valueOff) >>> 2;
+        for (let i = 0; i < g.nPages; i++) {
+          const page = v.u32[pt + i]!;
+          if (page !== 0xffffffff) v.alloc.freePageLocked(page);
+        }
+      }
+      v.alloc.freeSlotLocked(ref);
+    } finally {
+      this.locks.unlockAllocator();
+    }
+  }
+
+  /** Unlinks a live entry from stripe s (index slot `slot`) and frees it. */
+  removeLocked(s: number, ref: number, slot: number): void {
+    const v = this.v;
+    const u32 = v.u32;
+    this.index.deleteAtLocked(s, slot);
+    this.listUnlinkLocked(s, ref);
+    v.u8[ref * 8 + EB_FLAGS] = v.u8[ref * 8 + EB_FLAGS]! & ~F_LINKED;
+    const sw = v.stripeWord(s);
+    u32[sw + S_COUNT] = u32[sw + S_COUNT]! - 1;
+    v.f64[v.stripeF64(s) + SF_PAYLOAD] -= (u32[ref * 2 + E_MISC]! & 0xffff) + u32[ref * 2 + E_VALUE_LEN]!;
+    this.freeEntry(ref);
+  }
+}
