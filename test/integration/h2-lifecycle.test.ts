@@ -88,3 +88,29 @@ test('h2c connections count in --max-connections; a stalled preface gets 408 aft
     await s.stop();
   }
 });
+
+test('507 over h2c for a value the store can never hold; the connection goes on', async () => {
+  const s = await startServer([
+    '--threads',
+    '1',
+    '--memory',
+    '4MiB',
+    '--max-keys',
+    '1000',
+    '--stripes',
+    '4',
+    '--max-value-size',
+    '16MiB',
+  ]);
+  try {
+    const c = await h2connect(s.port);
+    const r = await h2request(c, 'PUT', '/store/huge', {}, Buffer.alloc(8 * 1024 * 1024, 0x61), 20000);
+    assert.equal(r.status, 507);
+    assert.equal(r.headers['content-type'], 'text/plain');
+    assert.equal((await h2request(c, 'GET', '/')).status, 200);
+    assert.equal((await h2request(c, 'GET', '/get/huge')).status, 404);
+    await h2close(c);
+  } finally {
+    await s.stop();
+  }
+});
