@@ -246,6 +246,7 @@ export class ParserEngine {
 
   private onHeaderField(at: number, len: number): number {
     const head = this.head;
+    if (head.inBody) return this.onTrailer(len);
     const start = at - this.inputPtr;
     if (start + len - head.msgStart > MAX_HEAD_BYTES) return this.fail(HttpError.HEADERS_TOO_LARGE);
     const field = classifyField(this.src, start, len);
@@ -275,6 +276,7 @@ export class ParserEngine {
 
   private onHeaderValue(at: number, len: number): number {
     const head = this.head;
+    if (head.inBody) return this.onTrailer(len);
     const start = at - this.inputPtr;
     if (start + len - head.msgStart > MAX_HEAD_BYTES) return this.fail(HttpError.HEADERS_TOO_LARGE);
     const field = head.pendingField;
@@ -314,6 +316,18 @@ export class ParserEngine {
         break;
     }
     return 0;
+  }
+
+  /**
+   * A trailer field's name or value (llhttp reports trailers through the header callbacks). It is
+   * not a head field: it must not set the head's Content-Type, lengths or counts (its offsets may
+   * even lie in another buffer than the head's), and the body before it is not head bytes, so the
+   * trailer section is limited on its own. Its content is discarded (RFC 9110 §6.5.1).
+   */
+  private onTrailer(len: number): number {
+    const head = this.head;
+    head.trailerBytes += len;
+    return head.trailerBytes > MAX_HEAD_BYTES ? this.fail(HttpError.HEADERS_TOO_LARGE) : 0;
   }
 
   private onHeadersComplete(p: number, keepAlive: number): number {

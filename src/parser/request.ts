@@ -17,6 +17,8 @@ export class RequestHead {
   inHead = false;
   /** Head complete, message not yet (body being read). */
   inBody = false;
+  /** Bytes of trailer field names and values so far (chunked bodies); limited like a head. */
+  trailerBytes = 0;
 
   hostCount = 0;
   clCount = 0;
@@ -60,6 +62,7 @@ export class RequestHead {
   begin(): void {
     this.inHead = true;
     this.inBody = false;
+    this.trailerBytes = 0;
     this.urlStart = 0;
     this.urlLen = 0;
     this.hostCount = 0;
