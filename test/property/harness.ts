@@ -84,7 +84,12 @@ export function show(b: Buffer): string {
  * one well-framed answer per request up to the first that closes, none after it, no stray
  * bytes. Returns the problems, each naming the request.
  */
-export function checkExchange(model: StoreModel, requests: WireRequest[], ex: Exchange): string[] {
+export function checkExchange(
+  model: StoreModel,
+  requests: WireRequest[],
+  ex: Exchange,
+  statuses?: Set<number>,
+): string[] {
   const parsed: ParseOutcome = parseResponses(ex.data, (i) => isHeadRequest(requests[i]!));
   const problems: string[] = [];
   if (parsed.error !== null) problems.push(`framing: ${parsed.error}`);
@@ -96,6 +101,8 @@ export function checkExchange(model: StoreModel, requests: WireRequest[], ex: Ex
       if (parsed.error === null) problems.push(`request ${i} ${show(w.bytes)} got no answer`);
       break;
     }
+    statuses?.add(r.status);
+    for (const s of r.interim) statuses?.add(s);
     const found = checkAnswer(model, w, r);
     if (found.length !== 0) problems.push(`request ${i} ${show(w.bytes)}:\n    ${found.join('\n    ')}`);
     if (w.closes) break;

@@ -373,7 +373,7 @@ function chunked(rng: Prng, b: Buffer): Buffer {
 }
 
 /** Method and target of a non-fatal op. */
-function line(rng: Prng, op: Exclude<Op, { t: 'fatal' }>): [string, string] {
+export function line(rng: Prng, op: Exclude<Op, { t: 'fatal' }>): [string, string] {
   switch (op.t) {
     case 'put':
       return [op.method, `/store/${encodeKey(rng, op.key)}${op.ttl === null ? '' : `?ttl=${op.ttl}`}`];
@@ -394,9 +394,15 @@ function line(rng: Prng, op: Exclude<Op, { t: 'fatal' }>): [string, string] {
  * The op as bytes. `allowClose`: the request may ask to close (Connection: close, or HTTP/1.0
  * without keep-alive); `mustClose`: it must.
  */
-export function toWire(rng: Prng, op: Op, allowClose: boolean, mustClose = false): WireRequest {
+export function toWire(
+  rng: Prng,
+  op: Op,
+  allowClose: boolean,
+  mustClose = false,
+  http11 = false,
+): WireRequest {
   if (op.t === 'fatal') return { op, bytes: op.bytes, minor: 1, closes: true, keepAlive10: false };
-  const needs11 = op.t === 'put' && (op.chunked || op.expect100);
+  const needs11 = http11 || (op.t === 'put' && (op.chunked || op.expect100));
   const minor: 0 | 1 = !needs11 && rng.chance(0.15) ? 0 : 1;
   const closes = mustClose || (allowClose && rng.chance(minor === 0 ? 0.5 : 0.08));
   const headers: string[] = [];
@@ -431,7 +437,7 @@ export function toWire(rng: Prng, op: Op, allowClose: boolean, mustClose = false
     [headers[i], headers[j]] = [headers[j]!, headers[i]!];
   }
   const [method, path] = line(rng, op);
-  const target = rng.chance(0.05) ? `http://stripecache.test${path}` : path;
+  const target = !http11 && rng.chance(0.05) ? `http://stripecache.test${path}` : path;
   const head = `${method} ${target} HTTP/1.${minor}\r\n${headers.map((x) => `${x}\r\n`).join('')}\r\n`;
   return {
     op,
@@ -446,4 +452,14 @@ export function toWire(rng: Prng, op: Op, allowClose: boolean, mustClose = false
 export function isHeadRequest(w: WireRequest): boolean {
   const op = w.op;
   return ((op.t === 'get' || op.t === 'root') && op.head) || (op.t === 'refused' && op.method === 'HEAD');
+}
+
+/** The same op on another key prefix of the same length (a fresh namespace for a second run). */
+export function rekey(op: Op, from: string, to: string): Op {
+  const swap = (key: Buffer): Buffer => {
+    if (!key.subarray(0, from.length).equals(Buffer.from(from))) return key;
+    return Buffer.concat([Buffer.from(to), key.subarray(from.length)]);
+  };
+  if (op.t === 'put' || op.t === 'get' || op.t === 'del') return { ...op, key: swap(op.key) };
+  return op;
 }
