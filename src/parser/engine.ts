@@ -1,6 +1,7 @@
 import { HttpError } from '../base/errors.js';
 import { Errno, TYPE_REQUEST, instantiate, type LlhttpExports } from './llhttp.js';
 import {
+  FIELD_CONNECTION,
   FIELD_CONTENT_LENGTH,
   FIELD_CONTENT_TYPE,
   FIELD_EXPECT,
@@ -10,7 +11,9 @@ import {
   FIELD_RANGE,
   FIELD_TRANSFER_ENCODING,
   RequestHead,
+  TOKEN_CLOSE,
   classifyField,
+  listHasToken,
 } from './request.js';
 import {
   HttpParser,
@@ -314,6 +317,10 @@ export class ParserEngine {
         head.rangeStart = start;
         head.rangeLen = len;
         break;
+      case FIELD_CONNECTION:
+        // llhttp keeps an HTTP/1.0 connection that lists both keep-alive and close.
+        if (listHasToken(src, start, len, TOKEN_CLOSE)) head.connectionClose = true;
+        break;
     }
     return 0;
   }
@@ -335,7 +342,7 @@ export class ParserEngine {
     const head = parser.head;
     head.inHead = false;
     // llhttp_should_keep_alive at this point (Connection header and version): passed in.
-    head.keepAlive = keepAlive === 1;
+    head.keepAlive = keepAlive === 1 && !head.connectionClose;
     if (this.directFields) {
       const m = this.mem;
       head.method = m[p + 41]!;
