@@ -79,7 +79,15 @@ export function keyPool(rng: Prng, prefix: string, n: number): Buffer[] {
 }
 
 const TYPES = ['text/plain', 'application/json', 'text/plain; charset=utf-8', 'image/png', 'x-a/b+c'];
-const EXTRA_HEADERS = ['User-Agent: prop/1', 'Accept: */*', 'X-Trace: 1', 'accept-encoding: identity'];
+const EXTRA_HEADERS = [
+  'User-Agent: prop/1',
+  'Accept: */*',
+  'X-Trace: 1',
+  'accept-encoding: identity',
+  'X-Tab:\tv  \t',
+  'X-Empty:',
+  'X-Obs-Text: caf\xe9',
+];
 
 function body(rng: Prng): Buffer {
   const r = rng.int(100);
@@ -120,7 +128,7 @@ function rangeHeader(rng: Prng, len: number): string {
 
 function inmHeader(rng: Prng, model: StoreModel, key: Buffer): string {
   const known = model.get(key)?.etag ?? `"${randomHex16(rng)}"`;
-  switch (rng.int(5)) {
+  switch (rng.int(6)) {
     case 0:
       return known;
     case 1:
@@ -129,6 +137,12 @@ function inmHeader(rng: Prng, model: StoreModel, key: Buffer): string {
       return `"${randomHex16(rng)}", ${known}`;
     case 3:
       return '*';
+    case 4: {
+      // Longer than the parsed list the server keeps: scanned in place.
+      const many = Array.from({ length: rng.range(8, 12) }, () => `"${randomHex16(rng)}"`);
+      many.splice(rng.int(many.length + 1), 0, known);
+      return many.join(rng.pick([', ', ',', ' ,\t']));
+    }
     default:
       return `"${randomHex16(rng)}"`;
   }
@@ -372,11 +386,23 @@ function chunked(rng: Prng, b: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
+/** `?ttl=N`, sometimes among other parameters (which are ignored). */
+function query(rng: Prng, ttl: number): string {
+  switch (rng.int(4)) {
+    case 0:
+      return `?v=2&ttl=${ttl}`;
+    case 1:
+      return `?ttl=${ttl}&x`;
+    default:
+      return `?ttl=${ttl}`;
+  }
+}
+
 /** Method and target of a non-fatal op. */
 export function line(rng: Prng, op: Exclude<Op, { t: 'fatal' }>): [string, string] {
   switch (op.t) {
     case 'put':
-      return [op.method, `/store/${encodeKey(rng, op.key)}${op.ttl === null ? '' : `?ttl=${op.ttl}`}`];
+      return [op.method, `/store/${encodeKey(rng, op.key)}${op.ttl === null ? '' : query(rng, op.ttl)}`];
     case 'get':
       return [op.head ? 'HEAD' : 'GET', `/get/${encodeKey(rng, op.key)}`];
     case 'del':
@@ -407,7 +433,12 @@ export function toWire(
   const closes = mustClose || (allowClose && rng.chance(minor === 0 ? 0.5 : 0.08));
   const headers: string[] = [];
   if (minor === 1 || rng.chance(0.5)) headers.push(`${name(rng, 'Host')}: stripecache.test`);
-  if (minor === 1 && closes) headers.push(`${name(rng, 'Connection')}: ${rng.pick(['close', 'Close'])}`);
+  if (closes && (minor === 1 || rng.chance(0.3))) {
+    // close wins over keep-alive in a list, in 1.0 too.
+    headers.push(
+      `${name(rng, 'Connection')}: ${rng.pick(['close', 'Close', 'keep-alive, close', 'x-foo ,\tclose'])}`,
+    );
+  }
   if (minor === 1 && !closes && rng.chance(0.1)) headers.push(`${name(rng, 'Connection')}: keep-alive`);
   if (minor === 0 && !closes)
     headers.push(`${name(rng, 'Connection')}: ${rng.pick(['keep-alive', 'Keep-Alive'])}`);
@@ -438,7 +469,9 @@ export function toWire(
   }
   const [method, path] = line(rng, op);
   const target = !http11 && rng.chance(0.05) ? `http://stripecache.test${path}` : path;
-  const head = `${method} ${target} HTTP/1.${minor}\r\n${headers.map((x) => `${x}\r\n`).join('')}\r\n`;
+  // RFC 9112 §2.2: a server ignores an empty line before a request line.
+  const lead = !http11 && rng.chance(0.03) ? '\r\n' : '';
+  const head = `${lead}${method} ${target} HTTP/1.${minor}\r\n${headers.map((x) => `${x}\r\n`).join('')}\r\n`;
   return {
     op,
     bytes: Buffer.concat([Buffer.from(head, 'latin1'), payload]),
