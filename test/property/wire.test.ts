@@ -56,6 +56,8 @@ test('pipelined random requests cut at random offsets match the model', { timeou
   const rng = new Prng(seed);
   const model = new StoreModel();
   const keys = keyPool(rng, 'p/', 36);
+  // Every pool key is read back at the end, named by a valid request or only by refused ones.
+  for (const k of keys) model.touch(k);
   const failures: string[] = [];
   const statuses = new Set<number>();
   let answered = 0;
@@ -69,15 +71,29 @@ test('pipelined random requests cut at random offsets match the model', { timeou
       requests.push(toWire(seq, op, true));
     }
     requests.push(toWire(seq, { t: 'root', head: false }, false, true));
-    const ex = await exchange(server.port, seq, Buffer.concat(requests.map((w) => w.bytes)));
-    const problems = checkExchange(model, requests, ex, statuses);
+    let problems: string[];
+    let pieces: Buffer[] = [];
+    try {
+      const ex = await exchange(server.port, seq, Buffer.concat(requests.map((w) => w.bytes)));
+      pieces = ex.pieces;
+      problems = checkExchange(model, requests, ex, statuses);
+    } catch (e) {
+      problems = [`could not exchange: ${String(e)}`];
+    }
     if (problems.length !== 0) {
       failures.push(`sequence ${s}:\n  ${problems.slice(0, 10).join('\n  ')}`);
-      dump(s, ex.pieces);
+      dump(s, pieces);
     }
     answered += requests.length;
   }
   if (failures.length === 0) failures.push(...(await readBack(server.port, rng, model)));
+  // No request, however malformed, is an internal error or takes a thread down.
+  if (server.proc.exitCode !== null) failures.push(`the server exited with ${server.proc.exitCode}`);
+  const errors = server
+    .stderr()
+    .split('\n')
+    .filter((l) => l.includes('"level":"error"'));
+  if (errors.length !== 0) failures.push(`the server logged errors:\n${errors.slice(0, 5).join('\n')}`);
   if (failures.length !== 0) {
     assert.fail(
       `STRIPECACHE_PROP_SEED=${seed} replays this run (${answered} requests sent)\n${failures.join('\n')}`,

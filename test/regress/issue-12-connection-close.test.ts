@@ -23,9 +23,13 @@ async function send(bytes: string): Promise<string> {
   const chunks: Buffer[] = [];
   s.on('data', (d: Buffer) => chunks.push(d));
   s.on('error', () => {});
+  // Listened for before the first write: the server may close during a pause between pieces.
+  const closed = new Promise((r) => s.once('close', r));
   await new Promise<void>((r) => s.once('connect', r));
   s.write(bytes);
-  await Promise.race([new Promise((r) => s.once('close', r)), new Promise((r) => setTimeout(r, 5000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+  clearTimeout(timer);
   s.destroy();
   return Buffer.concat(chunks).toString('latin1');
 }
