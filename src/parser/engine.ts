@@ -11,10 +11,9 @@ import {
   FIELD_RANGE,
   FIELD_TRANSFER_ENCODING,
   RequestHead,
-  TOKEN_CLOSE,
   classifyField,
-  listHasToken,
 } from './request.js';
+import { TOKEN_CLOSE, listHasToken } from './request.js';
 import {
   HttpParser,
   MAX_HEAD_BYTES,
@@ -289,6 +288,10 @@ export class ParserEngine {
     // llhttp skips leading whitespace; trailing OWS is not part of the value.
     while (len > 0 && (src[start + len - 1] === 0x20 || src[start + len - 1] === 0x09)) len--;
     switch (field) {
+      case FIELD_CONNECTION:
+        // llhttp keeps an HTTP/1.0 connection that lists both keep-alive and close.
+        if (listHasToken(src, start, len, TOKEN_CLOSE)) head.connectionClose = true;
+        break;
       case FIELD_CONTENT_LENGTH: {
         let n = 0;
         for (let i = 0; i < len; i++) n = n * 10 + (src[start + i]! - 0x30);
@@ -316,10 +319,6 @@ export class ParserEngine {
       case FIELD_RANGE:
         head.rangeStart = start;
         head.rangeLen = len;
-        break;
-      case FIELD_CONNECTION:
-        // llhttp keeps an HTTP/1.0 connection that lists both keep-alive and close.
-        if (listHasToken(src, start, len, TOKEN_CLOSE)) head.connectionClose = true;
         break;
     }
     return 0;

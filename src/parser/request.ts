@@ -102,6 +102,7 @@ export class RequestHead {
 }
 
 export const FIELD_OTHER = 0;
+export const FIELD_CONNECTION = 9;
 export const FIELD_HOST = 1;
 export const FIELD_CONTENT_LENGTH = 2;
 export const FIELD_TRANSFER_ENCODING = 3;
@@ -109,9 +110,9 @@ export const FIELD_CONTENT_TYPE = 4;
 export const FIELD_EXPECT = 5;
 export const FIELD_IF_NONE_MATCH = 6;
 export const FIELD_RANGE = 7;
-export const FIELD_CONNECTION = 8;
 
 const NAMES: readonly [number, Uint8Array][] = [
+  [FIELD_CONNECTION, ascii('connection')],
   [FIELD_HOST, ascii('host')],
   [FIELD_CONTENT_LENGTH, ascii('content-length')],
   [FIELD_TRANSFER_ENCODING, ascii('transfer-encoding')],
@@ -119,7 +120,6 @@ const NAMES: readonly [number, Uint8Array][] = [
   [FIELD_EXPECT, ascii('expect')],
   [FIELD_IF_NONE_MATCH, ascii('if-none-match')],
   [FIELD_RANGE, ascii('range')],
-  [FIELD_CONNECTION, ascii('connection')],
 ];
 
 /** Names by length: every name this server reads has a distinct length except none (checked). */
