@@ -1,6 +1,7 @@
 import { HttpError } from '../base/errors.js';
 import { Errno, TYPE_REQUEST, instantiate, type LlhttpExports } from './llhttp.js';
 import {
+  FIELD_CONNECTION,
   FIELD_CONTENT_LENGTH,
   FIELD_CONTENT_TYPE,
   FIELD_EXPECT,
@@ -12,6 +13,7 @@ import {
   RequestHead,
   classifyField,
 } from './request.js';
+import { TOKEN_CLOSE, listHasToken } from './request.js';
 import {
   HttpParser,
   MAX_HEAD_BYTES,
@@ -246,6 +248,7 @@ export class ParserEngine {
 
   private onHeaderField(at: number, len: number): number {
     const head = this.head;
+    if (head.inBody) return this.onTrailer(len);
     const start = at - this.inputPtr;
     if (start + len - head.msgStart > MAX_HEAD_BYTES) return this.fail(HttpError.HEADERS_TOO_LARGE);
     const field = classifyField(this.src, start, len);
@@ -275,6 +278,7 @@ export class ParserEngine {
 
   private onHeaderValue(at: number, len: number): number {
     const head = this.head;
+    if (head.inBody) return this.onTrailer(len);
     const start = at - this.inputPtr;
     if (start + len - head.msgStart > MAX_HEAD_BYTES) return this.fail(HttpError.HEADERS_TOO_LARGE);
     const field = head.pendingField;
@@ -284,6 +288,10 @@ export class ParserEngine {
     // llhttp skips leading whitespace; trailing OWS is not part of the value.
     while (len > 0 && (src[start + len - 1] === 0x20 || src[start + len - 1] === 0x09)) len--;
     switch (field) {
+      case FIELD_CONNECTION:
+        // llhttp keeps an HTTP/1.0 connection that lists both keep-alive and close.
+        if (listHasToken(src, start, len, TOKEN_CLOSE)) head.connectionClose = true;
+        break;
       case FIELD_CONTENT_LENGTH: {
         let n = 0;
         for (let i = 0; i < len; i++) n = n * 10 + (src[start + i]! - 0x30);
@@ -316,12 +324,24 @@ export class ParserEngine {
     return 0;
   }
 
+  /**
+   * A trailer field's name or value (llhttp reports trailers through the header callbacks). It is
+   * not a head field: it must not set the head's Content-Type, lengths or counts (its offsets may
+   * even lie in another buffer than the head's), and the body before it is not head bytes, so the
+   * trailer section is limited on its own. Its content is discarded (RFC 9110 §6.5.1).
+   */
+  private onTrailer(len: number): number {
+    const head = this.head;
+    head.trailerBytes += len;
+    return head.trailerBytes > MAX_HEAD_BYTES ? this.fail(HttpError.HEADERS_TOO_LARGE) : 0;
+  }
+
   private onHeadersComplete(p: number, keepAlive: number): number {
     const parser = this.cur!;
     const head = parser.head;
     head.inHead = false;
     // llhttp_should_keep_alive at this point (Connection header and version): passed in.
-    head.keepAlive = keepAlive === 1;
+    head.keepAlive = keepAlive === 1 && !head.connectionClose;
     if (this.directFields) {
       const m = this.mem;
       head.method = m[p + 41]!;

@@ -17,6 +17,8 @@ export class RequestHead {
   inHead = false;
   /** Head complete, message not yet (body being read). */
   inBody = false;
+  /** Bytes of trailer field names and values so far (chunked bodies); limited like a head. */
+  trailerBytes = 0;
 
   hostCount = 0;
   clCount = 0;
@@ -38,6 +40,8 @@ export class RequestHead {
   contentLength = -1;
   chunked = false;
   keepAlive = true;
+  /** A Connection field lists `close` (RFC 9112 §9.6: it wins over keep-alive, in 1.0 too). */
+  connectionClose = false;
 
   /** Which header the next value belongs to (a FIELD_* constant). */
   pendingField = 0;
@@ -60,6 +64,7 @@ export class RequestHead {
   begin(): void {
     this.inHead = true;
     this.inBody = false;
+    this.trailerBytes = 0;
     this.urlStart = 0;
     this.urlLen = 0;
     this.hostCount = 0;
@@ -76,6 +81,7 @@ export class RequestHead {
     this.contentLength = -1;
     this.chunked = false;
     this.keepAlive = true;
+    this.connectionClose = false;
     this.pendingField = 0;
     this.route = 0;
     this.refusal = 0;
@@ -96,6 +102,7 @@ export class RequestHead {
 }
 
 export const FIELD_OTHER = 0;
+export const FIELD_CONNECTION = 9;
 export const FIELD_HOST = 1;
 export const FIELD_CONTENT_LENGTH = 2;
 export const FIELD_TRANSFER_ENCODING = 3;
@@ -105,6 +112,7 @@ export const FIELD_IF_NONE_MATCH = 6;
 export const FIELD_RANGE = 7;
 
 const NAMES: readonly [number, Uint8Array][] = [
+  [FIELD_CONNECTION, ascii('connection')],
   [FIELD_HOST, ascii('host')],
   [FIELD_CONTENT_LENGTH, ascii('content-length')],
   [FIELD_TRANSFER_ENCODING, ascii('transfer-encoding')],
@@ -146,3 +154,21 @@ export function equalsToken(src: Uint8Array, start: number, len: number, token: 
 
 export const TOKEN_CHUNKED = ascii('chunked');
 export const TOKEN_100_CONTINUE = ascii('100-continue');
+
+export const TOKEN_CLOSE = ascii('close');
+
+/** Whether a comma-separated list (`src[start, start+len)`) holds `token`, case-insensitively. */
+export function listHasToken(src: Uint8Array, start: number, len: number, token: Uint8Array): boolean {
+  const end = start + len;
+  let i = start;
+  while (i < end) {
+    while (i < end && (src[i] === 0x20 || src[i] === 0x09 || src[i] === 0x2c)) i++;
+    let j = i;
+    while (j < end && src[j] !== 0x2c) j++;
+    let k = j;
+    while (k > i && (src[k - 1] === 0x20 || src[k - 1] === 0x09)) k--;
+    if (equalsToken(src, i, k - i, token)) return true;
+    i = j;
+  }
+  return false;
+}
