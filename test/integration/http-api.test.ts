@@ -380,6 +380,19 @@ describe('refusals table', () => {
     }
   });
 
+  test('a request line of more than three parts is unreadable -> 400 (not 505), closed', async () => {
+    for (const line of [
+      'GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n',
+      'GET / HTTP/1.1 \r\nHost: x\r\n\r\n',
+      'GET /a /b HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET / HTTP/2.0 x\r\nHost: x\r\n\r\n',
+    ]) {
+      const { res, closed } = await refused(line);
+      assert.equal(res[0]!.status, 400, JSON.stringify(line));
+      assert.equal(closed, true);
+    }
+  });
+
   const MALFORMED: [string, string][] = [
     [
       'CL+TE',
