@@ -7,11 +7,17 @@ import { Conn } from './canned.js';
 import { HttpError } from '../base/errors.js';
 import { StoreLockTimeoutError } from '../store/lock.js';
 import { C_BYTES_IN, C_BYTES_OUT, C_PARSE_ERRORS, C_WRITES, Route } from './metrics.js';
-import { BATCH_BUDGET, type Responder } from './responder.js';
+import type { Responder } from './responder.js';
 import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
 
-/** Pending output past which the connection stops reading until the socket drains. */
-const HIGH_WATER = 256 * 1024;
+/**
+ * The per-connection output cap: once a connection's answers not yet taken by the kernel
+ * (socket.writableLength, pinned store views included) pass it, the connection answers no more
+ * requests and reads nothing until the socket drains. What one connection can hold in this
+ * process is therefore OUTPUT_CAP plus the one answer that crossed it (at most
+ * --max-value-size plus a head).
+ */
+export const OUTPUT_CAP = 256 * 1024;
 /** How long a closing connection keeps draining input so its last answer is not lost to a RST. */
 const LINGER_MS = 2000;
 
@@ -21,6 +27,13 @@ export interface ConnectionHost {
   readonly responder: Responder;
   /** Shutdown began (requests that start now get 503 + close). */
   readonly closing: boolean;
+  /**
+   * Takes a --concurrency-limit slot for `conn` (sets conn.serving) or, when none is free,
+   * queues it: `admitted` is called once a slot is its.
+   */
+  takeSlot(conn: Connection): boolean;
+  /** Gives back the slot `conn` holds. */
+  releaseSlot(conn: Connection): void;
   released(conn: Connection): void;
   log(e: unknown): void;
 }
@@ -41,8 +54,17 @@ export class Connection implements ParserHandler {
   private drainWait = false;
   /** A request was in flight when shutdown began; it is answered, then the connection closes. */
   inFlightAtShutdown = false;
-  /** Holds a --concurrency-limit slot. */
+  /**
+   * Holds a --concurrency-limit slot: while its input is parsed and answered, and while a
+   * request body is arriving. Idle connections, heads still arriving and answers waiting for a
+   * slow reader hold none.
+   */
   serving = false;
+  /** Waits for a slot; `held` keeps what was read meanwhile (the socket is paused). */
+  queued = false;
+  private held: Buffer | null = null;
+  /** socket.writableLength at the last sweep (write progress of a slow reader). */
+  lastWritable = 0;
   private finSent = false;
   private lingerTimer: NodeJS.Timeout | null = null;
 
@@ -90,11 +112,47 @@ export class Connection implements ParserHandler {
   /** `transient`: the chunk's memory is reused once this returns. */
   private consume(chunk: Buffer, transient: boolean): void {
     if (this.ended) return;
-    const responder = this.host.responder;
-    responder.metrics.add(C_BYTES_IN, chunk.length);
+    this.host.responder.metrics.add(C_BYTES_IN, chunk.length);
     this.lastActive = Date.now();
+    if (this.queued || (!this.serving && !this.host.takeSlot(this))) {
+      // Over --concurrency-limit: keep the bytes unparsed and stop reading (backpressure).
+      const copy = transient ? Buffer.from(chunk) : chunk;
+      this.held = this.held === null ? copy : Buffer.concat([this.held, copy]);
+      this.queued = true;
+      this.socket.pause();
+      return;
+    }
+    this.parse(chunk, transient);
+    this.settle();
+  }
+
+  /** A slot became this queued connection's: parse what waited, then read on. */
+  admitted(): void {
+    this.queued = false;
+    if (this.ended) {
+      this.host.releaseSlot(this);
+      return;
+    }
+    const held = this.held;
+    this.held = null;
+    if (held !== null) this.parse(held, false);
+    else if (this.parser.pending !== null) this.parse(null, false);
+    this.settle();
+    if (!this.drainWait && !this.ended && !this.queued) this.socket.resume();
+  }
+
+  /** Flushes, then gives the slot back unless a request body is still arriving. */
+  private settle(): void {
+    this.flush();
+    if (this.serving && (this.ended || !this.parser.head.inBody)) this.host.releaseSlot(this);
+  }
+
+  /** Parses `chunk`, or the rest a Yield left when null; a slot is held. */
+  private parse(chunk: Buffer | null, transient: boolean): void {
+    const responder = this.host.responder;
     try {
-      this.parser.feed(chunk, transient);
+      if (chunk === null) this.parser.resumePending();
+      else this.parser.feed(chunk, transient);
     } catch (e) {
       // A stuck stripe lock (a thread wedged or dying mid-update) is transient: 503, retry later.
       // Anything else is a bug, never the client's doing: 500. Either way the thread keeps serving.
@@ -104,15 +162,22 @@ export class Connection implements ParserHandler {
       responder.error(busy ? HttpError.STORE_BUSY : HttpError.INTERNAL, Conn.Close, true, Route.Other);
       this.end();
     }
-    this.flush();
   }
 
   private readonly onDrain = (): void => {
     this.lastActive = Date.now();
     if (!this.drainWait || this.ended) return;
     this.drainWait = false;
-    if (this.parser.resumePending()) this.flush();
-    if (!this.drainWait && !this.ended) this.socket.resume();
+    if (this.parser.pending !== null) {
+      // The requests a Yield left are parsed only with a slot.
+      if (!this.serving && !this.host.takeSlot(this)) {
+        this.queued = true;
+        return;
+      }
+      this.parse(null, false);
+      this.settle();
+    }
+    if (!this.drainWait && !this.ended && !this.queued) this.socket.resume();
   };
 
   private readonly onSocketError = (): void => {
@@ -126,6 +191,7 @@ export class Connection implements ParserHandler {
   private readonly onClose = (): void => {
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
     this.parser.destroy();
+    this.held = null;
     this.host.released(this);
   };
 
@@ -144,7 +210,7 @@ export class Connection implements ParserHandler {
       }
       return;
     }
-    if (this.socket.writableLength > HIGH_WATER || this.parser.pending !== null) {
+    if (this.socket.writableLength > OUTPUT_CAP || this.parser.pending !== null) {
       this.drainWait = true;
       this.socket.pause();
       if (this.socket.writableLength === 0) queueMicrotask(this.onDrain);
@@ -176,7 +242,9 @@ export class Connection implements ParserHandler {
       return Stop;
     }
     responder.answer(head, head.minor === 0 ? Conn.KeepAlive10 : Conn.Keep);
-    return responder.out.batchBytes > BATCH_BUDGET ? Yield : Next;
+    // Stop answering once this connection's output (this batch plus what the kernel has not
+    // taken yet) passes its cap; the rest waits for the drain.
+    return responder.out.batchBytes + this.socket.writableLength > OUTPUT_CAP ? Yield : Next;
   }
 
   onError(code: number, head: RequestHead): void {

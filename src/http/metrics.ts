@@ -5,7 +5,7 @@ import type { StoreStats } from '../store/api.js';
  * `httpSharedBytes(threads)`):
  *
  * - a 64-byte global header: connections open across all threads (--max-connections) and
- *   connections holding a serving slot (--concurrency-limit), both changed with Atomics;
+ *   requests holding a serving slot (--concurrency-limit), both changed with Atomics;
  * - one 4 KiB slot per thread, written only by that thread without locks: gauges (open,
  *   serving, waiting) and 64-bit counters stored as (low, high) Uint32 pairs. Whoever serves
  *   /metrics reads every slot with Atomics.load and sums.
@@ -147,14 +147,14 @@ const FAMILIES: readonly Family[] = [
   { name: 'connections_open', help: 'Connections open.', type: 'gauge', index: S_OPEN, gauge: true },
   {
     name: 'connections_serving',
-    help: 'Connections holding a --concurrency-limit slot.',
+    help: 'Connections with a request in progress (holding a --concurrency-limit slot).',
     type: 'gauge',
     index: S_SERVING,
     gauge: true,
   },
   {
     name: 'connections_waiting',
-    help: 'Accepted connections waiting for a serving slot.',
+    help: 'Connections with a request waiting, unread, for a --concurrency-limit slot.',
     type: 'gauge',
     index: S_WAITING,
     gauge: true,

@@ -43,8 +43,6 @@ import { EMPTY, decimalDigits } from '../base/bytes.js';
 
 /** Room kept before a body copied into the arena: the longest head a GET answer can have. */
 const HEAD_RESERVE = 640;
-/** Output budget of one batch; past it the connection yields until the socket drains. */
-export const BATCH_BUDGET = 1024 * 1024;
 
 /**
  * Everything a thread needs to answer requests, shared by its connections: the store, the

@@ -87,15 +87,27 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     m.add(C_ACCEPTED, 1);
     const conn = new Connection(socket, this, READ_BUFFER);
     this.conns.add(conn);
-    if (this.waiting.length === 0 && m.tryServe(config.concurrencyLimit)) {
-      conn.serving = true;
-      conn.start();
-    } else {
-      this.waiting.push(conn);
-      m.gauge(S_WAITING, 1);
-      this.armSlotTimer();
-    }
+    // A connection holds no --concurrency-limit slot until it has a request to serve.
+    conn.start();
   };
+
+  takeSlot(conn: Connection): boolean {
+    if (this.waiting.length === 0 && this.metrics.tryServe(this.opts.config.concurrencyLimit)) {
+      conn.serving = true;
+      return true;
+    }
+    this.waiting.push(conn);
+    this.metrics.gauge(S_WAITING, 1);
+    this.armSlotTimer();
+    return false;
+  }
+
+  releaseSlot(conn: Connection): void {
+    if (!conn.serving) return;
+    conn.serving = false;
+    this.metrics.unserve();
+    if (this.waiting.length !== 0) this.admitWaiting();
+  }
 
   log(e: unknown): void {
     this.opts.log.error('request handling failed', {
@@ -107,9 +119,7 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     if (!this.conns.delete(conn)) return;
     this.metrics.closed();
     if (conn.serving) {
-      conn.serving = false;
-      this.metrics.unserve();
-      this.admitWaiting();
+      this.releaseSlot(conn);
     } else {
       const i = this.waiting.indexOf(conn);
       if (i >= 0) {
@@ -120,14 +130,20 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     if (this.drained !== null && this.conns.size === 0) this.drained();
   }
 
+  private admitting = false;
+
   private admitWaiting(): void {
+    // A connection admitted here releases its slot before returning, which calls back in.
+    if (this.admitting) return;
+    this.admitting = true;
     const limit = this.opts.config.concurrencyLimit;
     while (this.waiting.length !== 0 && this.metrics.tryServe(limit)) {
       const conn = this.waiting.shift()!;
       this.metrics.gauge(S_WAITING, -1);
       conn.serving = true;
-      conn.start();
+      conn.admitted();
     }
+    this.admitting = false;
     if (this.waiting.length !== 0) this.armSlotTimer();
   }
 
@@ -145,15 +161,20 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     this.responder.date.refresh(now);
     const { headerTimeoutMs, idleTimeoutMs } = this.opts.config;
     for (const conn of this.conns) {
-      if (!conn.serving || conn.ended) continue;
+      if (conn.ended) continue;
+      // A slow reader that took some bytes since the last sweep made progress.
+      const w = conn.socket.writableLength;
+      if (w < conn.lastWritable) conn.lastActive = now;
+      conn.lastWritable = w;
       const p = conn.parser;
-      if (p.headSince !== 0) {
+      if (p.headSince !== 0 && !conn.queued) {
         if (now - p.headSince > headerTimeoutMs) {
           this.metrics.add(C_HEADER_TIMEOUTS, 1);
           conn.refuse(HttpError.HEADER_TIMEOUT);
         }
       } else if (now - conn.lastActive > idleTimeoutMs) {
-        // Idle keep-alive, a stalled body, or a client that stopped reading: no progress either way.
+        // Idle keep-alive, a stalled body, a reader that takes nothing, or a request that waited
+        // for a slot that long: no progress either way.
         this.metrics.add(C_IDLE_CLOSED, 1);
         conn.destroy();
       }

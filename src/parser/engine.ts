@@ -340,6 +340,8 @@ export class ParserEngine {
     if (code !== 0) return this.fail(code);
     head.chunked = head.teCount !== 0;
     head.inBody = true;
+    // The head is complete: --header-timeout is done with; a body is bounded by --idle-timeout.
+    parser.headSince = 0;
     const refusal = parser.handler.onHead(head);
     if (refusal !== 0) return this.fail(refusal);
     return 0;

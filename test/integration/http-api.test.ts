@@ -496,28 +496,6 @@ describe('timeouts and limits (own servers)', () => {
     }
   });
 
-  test('--concurrency-limit: a connection beyond it waits unread until a slot frees (any thread)', async () => {
-    const a = await startEngine({ concurrencyLimit: 1, threads: 2 });
-    const b = await startEngine({ concurrencyLimit: 1, threads: 2 }, new FakeStore(), 1, a.shared);
-    const first = net.connect(a.port, '127.0.0.1');
-    try {
-      await new Promise((r) => first.once('connect', r));
-      first.write(req('GET', '/'));
-      await new Promise((r) => first.once('data', r));
-      const waiting = raw(b.port, [req('GET', '/healthz')], { until: countResponses(1), timeoutMs: 3000 });
-      await new Promise((r) => setTimeout(r, 300));
-      const t = Date.now();
-      first.destroy();
-      const r = await waiting;
-      assert.equal(parseResponses(r.data)[0]!.status, 200);
-      assert.ok(Date.now() - t >= 0);
-    } finally {
-      first.destroy();
-      await a.close();
-      await b.close();
-    }
-  });
-
   test('shutdown: /healthz answers 503 on open connections; idle ones close', async () => {
     const s = await startEngine();
     const sock = net.connect(s.port, '127.0.0.1');
