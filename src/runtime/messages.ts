@@ -11,6 +11,8 @@ export interface WorkerData {
   ownerId: number;
   storeSab: SharedArrayBuffer;
   httpSab: SharedArrayBuffer;
+  /** One word per thread, bumped while its event loop turns (heartbeat.ts). */
+  heartbeatSab: SharedArrayBuffer;
 }
 
 export type ToWorker = { type: 'shutdown' } | { type: 'destroy' } | { type: 'crash' };

@@ -5,6 +5,7 @@ import { Store } from '../store/store.js';
 import { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { crashThisThread } from './test-hooks.js';
+import { startBeating } from './heartbeat.js';
 
 /**
  * One event-loop thread: attaches the shared store, opens its own SO_REUSEPORT listener and
@@ -61,10 +62,11 @@ async function main(): Promise<void> {
         break;
       case 'crash':
         // Sent only when the supervisor's test hooks are on (src/runtime/test-hooks.ts).
-        crashThisThread();
+        crashThisThread(store, log);
         break;
     }
   });
+  startBeating(data.heartbeatSab, data.threadIndex);
   send({ type: 'listening', info });
 }
 
