@@ -9,10 +9,12 @@ import { StoreLockTimeoutError } from '../store/lock.js';
 import { C_BYTES_IN, C_BYTES_OUT, C_PARSE_ERRORS, C_WRITES, Route } from './metrics.js';
 import type { Responder } from './responder.js';
 import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
+import { adoptHandleWriter, type HandleWriter, type WriteOwner } from '../socket/handle-write.js';
+import type { QueuedWrite } from './output.js';
 
 /**
  * The per-connection output cap: once a connection's answers not yet taken by the kernel
- * (socket.writableLength, pinned store views included) pass it, the connection answers no more
+ * (pendingOut, pinned store views included) pass it, the connection answers no more
  * requests and reads nothing until the socket drains. What one connection can hold in this
  * process is therefore OUTPUT_CAP plus the one answer that crossed it (at most
  * --max-value-size plus a head).
@@ -43,9 +45,11 @@ export interface ConnectionHost {
  * output batch -> one flush per data event. Handlers are bound once per connection, not per
  * request.
  */
-export class Connection implements ParserHandler {
+export class Connection implements ParserHandler, WriteOwner {
   readonly parser: HttpParser;
   readonly socket: Socket;
+  /** Writes go straight to the stream handle (null: socket.write). */
+  private readonly writer: HandleWriter | null;
   /** Date.now() of the last byte read or the last drain (idle timeout). */
   lastActive = Date.now();
   /** No more requests are read: the answer that ends the connection was written. */
@@ -63,7 +67,7 @@ export class Connection implements ParserHandler {
   /** Waits for a slot; `held` keeps what was read meanwhile (the socket is paused). */
   queued = false;
   private held: Buffer | null = null;
-  /** socket.writableLength at the last sweep (write progress of a slow reader). */
+  /** pendingOut at the last sweep (write progress of a slow reader). */
   lastWritable = 0;
   private finSent = false;
   private lingerTimer: NodeJS.Timeout | null = null;
@@ -76,11 +80,13 @@ export class Connection implements ParserHandler {
     accepted: Socket,
     private readonly host: ConnectionHost,
     readBuffer = true,
+    writeHandle = true,
   ) {
     this.parser = new HttpParser(host.engine, this);
     const adopted = readBuffer ? adoptWithReadBuffer(accepted, this.onRead) : null;
     const socket = adopted ?? accepted;
     this.socket = socket;
+    this.writer = writeHandle ? adoptHandleWriter(socket, this) : null;
     if (adopted === null) socket.on('data', this.onData);
     socket.on('drain', this.onDrain);
     socket.on('error', this.onSocketError);
@@ -94,6 +100,26 @@ export class Connection implements ParserHandler {
     // The first request head is due within --header-timeout of being served.
     this.parser.headSince = this.lastActive;
     this.socket.resume();
+  }
+
+  /** Answers not yet taken by the kernel, in bytes (the output cap counts these). */
+  get pendingOut(): number {
+    return this.writer === null ? this.socket.writableLength : this.writer.pending;
+  }
+
+  /** Whether writes go to the stream handle rather than socket.write. */
+  get writesToHandle(): boolean {
+    return this.writer !== null;
+  }
+
+  /** A write the kernel did not take at once completed (HandleWriter). */
+  written(hold: unknown, status: number): void {
+    this.host.responder.out.written(hold as QueuedWrite);
+    if (status < 0) {
+      this.socket.destroy();
+      return;
+    }
+    if (this.writer!.inFlight === 0) this.onDrain();
   }
 
   /** Whether reads come through the static buffer (onRead) rather than 'data' events. */
@@ -198,7 +224,11 @@ export class Connection implements ParserHandler {
   /** Hands the batch to the socket; pauses reading while too much output is pending. */
   flush(): void {
     const responder = this.host.responder;
-    const bytes = responder.out.flush(this.socket);
+    const bytes = responder.out.flush(this.socket, this.writer);
+    if (bytes < 0) {
+      this.socket.destroy();
+      return;
+    }
     if (bytes !== 0) {
       responder.metrics.add(C_WRITES, 1);
       responder.metrics.add(C_BYTES_OUT, bytes);
@@ -210,10 +240,11 @@ export class Connection implements ParserHandler {
       }
       return;
     }
-    if (this.socket.writableLength > OUTPUT_CAP || this.parser.pending !== null) {
+    const pending = this.pendingOut;
+    if (pending > OUTPUT_CAP || this.parser.pending !== null) {
       this.drainWait = true;
       this.socket.pause();
-      if (this.socket.writableLength === 0) queueMicrotask(this.onDrain);
+      if (pending === 0) queueMicrotask(this.onDrain);
     }
   }
 
@@ -244,7 +275,7 @@ export class Connection implements ParserHandler {
     responder.answer(head, head.minor === 0 ? Conn.KeepAlive10 : Conn.Keep);
     // Stop answering once this connection's output (this batch plus what the kernel has not
     // taken yet) passes its cap; the rest waits for the drain.
-    return responder.out.batchBytes + this.socket.writableLength > OUTPUT_CAP ? Yield : Next;
+    return responder.out.batchBytes + this.pendingOut > OUTPUT_CAP ? Yield : Next;
   }
 
   onError(code: number, head: RequestHead): void {

@@ -14,6 +14,8 @@ export { httpSharedBytes } from './metrics.js';
  * Node release break the adoption in a way its checks do not catch.
  */
 const READ_BUFFER = process.env['STRIPECACHE_READ_BUFFER'] !== '0';
+/** STRIPECACHE_WRITE_HANDLE=0 keeps every connection on socket.write (the same kind of switch). */
+const WRITE_HANDLE = process.env['STRIPECACHE_WRITE_HANDLE'] !== '0';
 
 /** How often a thread looks for serving slots freed by other threads while connections wait. */
 const SLOT_RETRY_MS = 5;
@@ -85,7 +87,7 @@ class ThreadServer implements WorkerServer, ConnectionHost {
       return;
     }
     m.add(C_ACCEPTED, 1);
-    const conn = new Connection(socket, this, READ_BUFFER);
+    const conn = new Connection(socket, this, READ_BUFFER, WRITE_HANDLE);
     this.conns.add(conn);
     // A connection holds no --concurrency-limit slot until it has a request to serve.
     conn.start();
@@ -163,7 +165,7 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     for (const conn of this.conns) {
       if (conn.ended) continue;
       // A slow reader that took some bytes since the last sweep made progress.
-      const w = conn.socket.writableLength;
+      const w = conn.pendingOut;
       if (w < conn.lastWritable) conn.lastActive = now;
       conn.lastWritable = w;
       const p = conn.parser;
@@ -190,7 +192,7 @@ class ThreadServer implements WorkerServer, ConnectionHost {
       for (const conn of this.conns) {
         if (conn.parser.busy) {
           conn.inFlightAtShutdown = true;
-        } else if (conn.socket.writableLength === 0) {
+        } else if (conn.pendingOut === 0) {
           conn.destroy();
         } else if (!conn.ended) {
           conn.end();
