@@ -34,8 +34,14 @@ export interface ConnectionHost {
    * queues it: `admitted` is called once a slot is its.
    */
   takeSlot(conn: Connection): boolean;
-  /** Gives back the slot `conn` holds. */
+  /** Gives back the slot `conn` holds (and its upload mark). */
   releaseSlot(conn: Connection): void;
+  /**
+   * `conn`, holding a slot, keeps it past its data event for a body still arriving: true when
+   * the upload share allows (sets conn.uploading); else its slot is given back and it is queued
+   * for an upload place (`admitted` follows).
+   */
+  takeUpload(conn: Connection): boolean;
   released(conn: Connection): void;
   log(e: unknown): void;
 }
@@ -64,6 +70,8 @@ export class Connection implements ParserHandler, WriteOwner {
    * slow reader hold none.
    */
   serving = false;
+  /** Holds one of the upload places (at most half the slots): a body is arriving. */
+  uploading = false;
   /** Waits for a slot; `held` keeps what was read meanwhile (the socket is paused). */
   queued = false;
   private held: Buffer | null = null;
@@ -167,10 +175,19 @@ export class Connection implements ParserHandler, WriteOwner {
     if (!this.drainWait && !this.ended && !this.queued) this.socket.resume();
   }
 
-  /** Flushes, then gives the slot back unless a request body is still arriving. */
+  /**
+   * Flushes, then gives the slot back unless a request body is still arriving; a body that goes
+   * on keeps the slot only as one of the upload places, so slow uploads never take every slot.
+   */
   private settle(): void {
     this.flush();
-    if (this.serving && (this.ended || !this.parser.head.inBody)) this.host.releaseSlot(this);
+    if (!this.serving) return;
+    if (this.ended || !this.parser.head.inBody) {
+      this.host.releaseSlot(this);
+    } else if (!this.uploading && !this.host.takeUpload(this)) {
+      this.queued = true;
+      this.socket.pause();
+    }
   }
 
   /** Parses `chunk`, or the rest a Yield left when null; a slot is held. */

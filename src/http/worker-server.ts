@@ -32,6 +32,8 @@ class ThreadServer implements WorkerServer, ConnectionHost {
   private readonly server: net.Server;
   private readonly conns = new Set<Connection>();
   private readonly waiting: Connection[] = [];
+  /** Uploads that wait for an upload place (they need a slot too). */
+  private readonly uploadWaiting: Connection[] = [];
   private readonly metrics: Metrics;
   private readonly sweepTimer: NodeJS.Timeout;
   private slotTimer: NodeJS.Timeout | null = null;
@@ -108,7 +110,28 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     if (!conn.serving) return;
     conn.serving = false;
     this.metrics.unserve();
-    if (this.waiting.length !== 0) this.admitWaiting();
+    if (conn.uploading) {
+      conn.uploading = false;
+      this.metrics.uploadDone();
+    }
+    if (this.waiting.length !== 0 || this.uploadWaiting.length !== 0) this.admitWaiting();
+  }
+
+  takeUpload(conn: Connection): boolean {
+    if (this.uploadWaiting.length === 0 && this.metrics.tryUpload(this.uploadLimit)) {
+      conn.uploading = true;
+      return true;
+    }
+    this.releaseSlot(conn);
+    this.uploadWaiting.push(conn);
+    this.metrics.gauge(S_WAITING, 1);
+    this.armSlotTimer();
+    return false;
+  }
+
+  /** Uploads in progress may hold at most half the slots (at least one). */
+  private get uploadLimit(): number {
+    return Math.max(1, Math.floor(this.opts.config.concurrencyLimit / 2));
   }
 
   log(e: unknown): void {
@@ -123,9 +146,10 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     if (conn.serving) {
       this.releaseSlot(conn);
     } else {
-      const i = this.waiting.indexOf(conn);
-      if (i >= 0) {
-        this.waiting.splice(i, 1);
+      for (const q of [this.waiting, this.uploadWaiting]) {
+        const i = q.indexOf(conn);
+        if (i < 0) continue;
+        q.splice(i, 1);
         this.metrics.gauge(S_WAITING, -1);
       }
     }
@@ -139,14 +163,26 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     if (this.admitting) return;
     this.admitting = true;
     const limit = this.opts.config.concurrencyLimit;
-    while (this.waiting.length !== 0 && this.metrics.tryServe(limit)) {
+    const m = this.metrics;
+    while (this.uploadWaiting.length !== 0 && m.tryUpload(this.uploadLimit)) {
+      if (!m.tryServe(limit)) {
+        m.uploadDone();
+        break;
+      }
+      const conn = this.uploadWaiting.shift()!;
+      m.gauge(S_WAITING, -1);
+      conn.serving = true;
+      conn.uploading = true;
+      conn.admitted();
+    }
+    while (this.waiting.length !== 0 && m.tryServe(limit)) {
       const conn = this.waiting.shift()!;
-      this.metrics.gauge(S_WAITING, -1);
+      m.gauge(S_WAITING, -1);
       conn.serving = true;
       conn.admitted();
     }
     this.admitting = false;
-    if (this.waiting.length !== 0) this.armSlotTimer();
+    if (this.waiting.length !== 0 || this.uploadWaiting.length !== 0) this.armSlotTimer();
   }
 
   /** Slots freed by other threads are noticed by polling while anyone waits. */
@@ -189,6 +225,7 @@ class ThreadServer implements WorkerServer, ConnectionHost {
       this.responder.shuttingDown = true;
       this.server.close();
       for (const conn of this.waiting) conn.destroy();
+      for (const conn of this.uploadWaiting) conn.destroy();
       for (const conn of this.conns) {
         if (conn.parser.busy) {
           conn.inFlightAtShutdown = true;

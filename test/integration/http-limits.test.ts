@@ -99,6 +99,35 @@ describe('--concurrency-limit counts requests in progress', () => {
     }
   });
 
+  test('uploads hold at most half the slots: slow bodies never shut out other requests', async () => {
+    const s = await startEngine({ concurrencyLimit: 2 });
+    const socks: net.Socket[] = [];
+    try {
+      const ups = [];
+      for (let i = 0; i < 3; i++) {
+        const up = await connect(s.port);
+        socks.push(up);
+        ups.push(collect(up));
+        up.write(`PUT /store/slow${i} HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc`);
+        await sleep(50);
+      }
+      for (let k = 0; k < 3; k++) {
+        const r = await raw(s.port, [req('GET', '/')], { until: countResponses(1), timeoutMs: 2000 });
+        assert.equal(parseResponses(r.data)[0]?.status, 200, 'GET served while uploads stall');
+      }
+      // The first upload holds the one upload place; the others wait unread until it ends.
+      socks[1]!.write('def');
+      socks[2]!.write('def');
+      assert.equal(await ups[1]!.wait(1, 200), false, 'second upload waits');
+      socks[0]!.write('def');
+      for (const u of ups) assert.ok(await u.wait(1), 'every upload answered in the end');
+      for (const u of ups) assert.equal(parseResponses(u.data())[0]!.status, 201);
+    } finally {
+      for (const sock of socks) sock.destroy();
+      await s.close();
+    }
+  });
+
   test('a waiting request on the same thread keeps its order and its pipelined followers', async () => {
     const s = await startEngine({ concurrencyLimit: 1 });
     const up = await connect(s.port);
