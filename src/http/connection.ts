@@ -29,6 +29,8 @@ export interface ConnectionHost {
   readonly responder: Responder;
   /** Shutdown began (requests that start now get 503 + close). */
   readonly closing: boolean;
+  /** Date.now() as of the last sweep tick (a coarse clock for activity stamps). */
+  readonly now: number;
   /**
    * Takes a --concurrency-limit slot for `conn` (sets conn.serving) or, when none is free,
    * queues it: `admitted` is called once a slot is its.
@@ -147,7 +149,8 @@ export class Connection implements ParserHandler, WriteOwner {
   private consume(chunk: Buffer, transient: boolean): void {
     if (this.ended) return;
     this.host.responder.metrics.add(C_BYTES_IN, chunk.length);
-    this.lastActive = Date.now();
+    // The sweep's clock, not Date.now() per read: idle timeouts need no finer time than its tick.
+    this.lastActive = this.host.now;
     if (this.queued || (!this.serving && !this.host.takeSlot(this))) {
       // Over --concurrency-limit: keep the bytes unparsed and stop reading (backpressure).
       const copy = transient ? Buffer.from(chunk) : chunk;

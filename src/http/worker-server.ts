@@ -29,6 +29,7 @@ class ThreadServer implements WorkerServer, ConnectionHost {
   readonly engine: ParserEngine;
   readonly responder: Responder;
   closing = false;
+  now = Date.now();
   private readonly server: net.Server;
   private readonly conns = new Set<Connection>();
   private readonly waiting: Connection[] = [];
@@ -196,6 +197,7 @@ class ThreadServer implements WorkerServer, ConnectionHost {
 
   private readonly sweep = (): void => {
     const now = Date.now();
+    this.now = now;
     this.responder.date.refresh(now);
     const { headerTimeoutMs, idleTimeoutMs } = this.opts.config;
     for (const conn of this.conns) {
