@@ -13,6 +13,8 @@ export interface WorkerData {
   httpSab: SharedArrayBuffer;
   /** One word per thread, bumped while its event loop turns (heartbeat.ts). */
   heartbeatSab: SharedArrayBuffer;
+  /** --pin-threads: the core this thread runs on; null when not pinned. */
+  pinCpu: number | null;
 }
 
 export type ToWorker = { type: 'shutdown' } | { type: 'destroy' } | { type: 'crash' };

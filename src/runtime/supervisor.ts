@@ -7,6 +7,7 @@ import type { Config } from '../base/config.js';
 import type { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { installCrashSignal } from './test-hooks.js';
+import { allowedCpus, cpuForThread } from './affinity.js';
 import { HeartbeatWatch, heartbeatBytes, type Watched } from './heartbeat.js';
 
 /** Exit statuses: 1 for a server that cannot start (port in use...), 2 for bad flags (main.ts). */
@@ -53,6 +54,8 @@ export class Supervisor {
   private httpSab!: SharedArrayBuffer;
   private heartbeatSab!: SharedArrayBuffer;
   private watch: HeartbeatWatch | undefined;
+  /** --pin-threads: the cores the (unpinned) supervisor may use, read once at start. */
+  private cpus: number[] = [];
   private port = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -83,6 +86,7 @@ export class Supervisor {
     this.store = Store.create(storeOptions);
     this.httpSab = new SharedArrayBuffer(httpSharedBytes(config.threads));
     this.heartbeatSab = new SharedArrayBuffer(heartbeatBytes(config.threads));
+    if (config.pinThreads) this.cpus = allowedCpus();
 
     const infos = await Promise.all(
       Array.from({ length: config.threads }, (_, i) => this.spawn(i).catch((e: unknown) => e as Error)),
@@ -112,6 +116,7 @@ export class Supervisor {
       storeSab: this.store.sab,
       httpSab: this.httpSab,
       heartbeatSab: this.heartbeatSab,
+      pinCpu: this.config.pinThreads ? cpuForThread(this.cpus, threadIndex) : null,
     };
     const worker = new Worker(WORKER_URL, { workerData: data, stdout: false, stderr: false });
     const previous = this.slots[threadIndex];

@@ -6,6 +6,7 @@ import { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { crashThisThread } from './test-hooks.js';
 import { startBeating } from './heartbeat.js';
+import { pinThisThread } from './affinity.js';
 
 /**
  * One event-loop thread: attaches the shared store, opens its own SO_REUSEPORT listener and
@@ -21,6 +22,10 @@ function send(msg: FromWorker): void {
 
 async function main(): Promise<void> {
   const { config } = data;
+  if (data.pinCpu !== null) {
+    const { cpus, tid } = pinThisThread(data.pinCpu);
+    log.info('thread pinned', { cpu: data.pinCpu, effectiveCpus: cpus, tid });
+  }
   const store = Store.attach(data.storeSab, data.ownerId);
   const server = createWorkerServer({
     config,
