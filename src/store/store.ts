@@ -17,9 +17,12 @@ import { endianness } from 'node:os';
 import {
   MAX_CONTENT_TYPE_BYTES,
   MAX_KEY_BYTES,
+  PreconditionKind,
   ReadStatus,
   SetOutcome,
+  type DeleteOutcome,
   type KvStore,
+  type Precondition,
   type ReadResult,
   type StoreOptions,
   type StoreStats,
@@ -53,8 +56,6 @@ import {
   S_LOCK,
   S_VER_HI,
   S_VER_LO,
-  SF_DELETES,
-  SF_EVICTIONS,
   SF_EXPIRATIONS,
   SF_HITS,
   SF_MISSES,
@@ -62,9 +63,12 @@ import {
   SF_SETS,
   computeLayout,
 } from './layout.js';
+import { KeyedOps } from './keyed-ops.js';
 import { lockWord, unlockWord } from './lock.js';
+import { holdsAt } from './precondition.js';
 import { reclaimOwner } from './reclaim.js';
 import { StripeLocks } from './stripe-locks.js';
+import { sumStats } from './stats.js';
 import { Views, formatBuffer } from './views.js';
 
 if (endianness() !== 'LE') throw new Error('stripecache store: little-endian platforms only');
@@ -84,6 +88,9 @@ export class Store implements KvStore {
   private readonly expiry: Expiry;
   /** Geometry of the entry being set or read. */
   private readonly g: Geometry;
+  private readonly keyed: KeyedOps;
+  /** Slot the running set allocated and has not linked yet (0 = none): freed if the set throws. */
+  private unlinked = 0;
 
   /** The SharedArrayBuffer size for `opts`: always `opts.memory` (the budget is the buffer). */
   static bytesFor(opts: StoreOptions): number {
@@ -117,6 +124,7 @@ export class Store implements KvStore {
     this.cts = new ContentTypes(v, this.locks);
     this.expiry = new Expiry(v, this.locks, this.index, this.entries);
     this.g = new Geometry(v.alloc);
+    this.keyed = new KeyedOps(v, this.locks, this.index, this.entries, this.expiry);
   }
 
   /** Milliseconds clock for TTLs; tests replace it. */
@@ -138,6 +146,7 @@ export class Store implements KvStore {
     value: Uint8Array | readonly Uint8Array[],
     contentType: Uint8Array,
     ttlSeconds: number,
+    pre?: Precondition,
   ): SetOutcome {
     const v = this.views;
     const keyLen = key.length;
@@ -183,6 +192,12 @@ export class Store implements KvStore {
       if (old !== 0) {
         existed = !this.expiry.isExpired(old);
         if (!existed) f64[sf + SF_EXPIRATIONS]++;
+      }
+      if (pre !== undefined && pre.kind !== PreconditionKind.None && !holdsAt(v, pre, existed, old)) {
+        f64[sf + SF_SETS]--;
+        return SetOutcome.PreconditionFailed;
+      }
+      if (old !== 0) {
         if (!g.large && (u8[old * 8 + EB_FLAGS]! & F_LARGE) === 0 && v.alloc.classOfLiveRef(old) === g.cls) {
           // same slot class: overwrite in place under the stripe lock, no allocator round trip
           ref = old;
@@ -198,6 +213,7 @@ export class Store implements KvStore {
         if (ref === 0) return SetOutcome.TooLarge;
         u32[ref * 2 + E_NEWER] = 0;
         u32[ref * 2 + E_OLDER] = 0;
+        this.unlinked = ref;
       }
       const eb = ref * 8;
       const flags = (g.large ? F_LARGE : 0) | (g.tailPage ? F_TAIL_PAGE : 0);
@@ -218,10 +234,7 @@ export class Store implements KvStore {
         u32.fill(0xffffffff, pt, pt + nPages);
         for (let i = 0; i < nPages; i++) {
           const p = this.eviction.allocPageLocked(s, ref);
-          if (p < 0) {
-            this.entries.freeEntry(ref);
-            return SetOutcome.TooLarge;
-          }
+          if (p < 0) return SetOutcome.TooLarge; // the finally below frees the unlinked slot
           u32[pt + i] = p;
         }
       }
@@ -248,12 +261,23 @@ export class Store implements KvStore {
         this.entries.listPushLocked(s, ref);
         u8[eb + EB_FLAGS] = flags | F_LINKED;
         u32[sw + S_COUNT] = u32[sw + S_COUNT]! + 1;
+        this.unlinked = 0;
       }
       f64[sf + SF_PAYLOAD] += keyLen + valueLen;
       return existed ? SetOutcome.Replaced : SetOutcome.Created;
     } finally {
+      // a throw (a lock timeout while allocating pages or evicting) between allocating the slot
+      // and linking it: free it, or it would leak (nothing references it)
+      if (this.unlinked !== 0) this.dropUnlinked();
       unlockWord(v.i32, lw, v.me, 'stripe');
     }
+  }
+
+  /** Frees the slot a failed set allocated but never linked (its flags say whether it has pages). */
+  private dropUnlinked(): void {
+    const ref = this.unlinked;
+    this.unlinked = 0;
+    this.entries.freeEntrySafe(ref);
   }
 
   get(key: Uint8Array, out: ReadResult): ReadStatus {
@@ -375,52 +399,16 @@ export class Store implements KvStore {
     }
   }
 
-  delete(key: Uint8Array): boolean {
-    if (key.length === 0 || key.length > MAX_KEY_BYTES) return false;
-    const v = this.views;
-    const h = this.index.hashKey(key);
-    const s = v.stripeOf(h);
-    this.locks.lockStripe(s);
-    try {
-      const ref = this.index.findLocked(s, h, key.length);
-      if (ref === 0) return false;
-      const expired = this.expiry.isExpired(ref);
-      this.entries.removeLocked(s, ref, this.index.foundSlot);
-      v.f64[v.stripeF64(s) + (expired ? SF_EXPIRATIONS : SF_DELETES)]++;
-      return !expired;
-    } finally {
-      this.locks.unlockStripe(s);
-    }
+  delete(key: Uint8Array, pre?: Precondition): DeleteOutcome {
+    return this.keyed.delete(key, pre);
+  }
+
+  check(key: Uint8Array, pre: Precondition): boolean {
+    return this.keyed.check(key, pre);
   }
 
   stats(): StoreStats {
-    const v = this.views;
-    const st: StoreStats = {
-      entries: 0,
-      bytesUsed: 0,
-      payloadBytes: 0,
-      memoryBudget: v.L.memory,
-      hits: 0,
-      misses: 0,
-      sets: 0,
-      deletes: 0,
-      evictions: 0,
-      expirations: 0,
-    };
-    const f = v.f64;
-    for (let s = 0; s < v.L.stripes; s++) {
-      const sf = v.stripeF64(s);
-      st.entries += Atomics.load(v.u32, v.stripeWord(s) + S_COUNT);
-      st.payloadBytes += f[sf + SF_PAYLOAD]!;
-      st.hits += f[sf + SF_HITS]!;
-      st.misses += f[sf + SF_MISSES]!;
-      st.sets += f[sf + SF_SETS]!;
-      st.deletes += f[sf + SF_DELETES]!;
-      st.evictions += f[sf + SF_EVICTIONS]!;
-      st.expirations += f[sf + SF_EXPIRATIONS]!;
-    }
-    st.bytesUsed = v.L.fixedBytes + (v.numPages - v.alloc.poolCount()) * PAGE;
-    return st;
+    return sumStats(this.views);
   }
 
   /**

@@ -1,7 +1,9 @@
 import {
   ReadStatus,
   SetOutcome,
+  type DeleteOutcome,
   type KvStore,
+  type Precondition,
   type ReadResult,
   type StoreStats,
 } from '../../dist/store/api.js';
@@ -39,8 +41,10 @@ export class FakeStore implements KvStore {
     value: Uint8Array | readonly Uint8Array[],
     contentType: Uint8Array,
     ttl: number,
+    pre?: Precondition,
   ): SetOutcome {
     if (key.length === 0 || key.length > 1024) throw new RangeError('key');
+    if (pre !== undefined && !this.check(key, pre)) return SetOutcome.PreconditionFailed;
     const v = Buffer.concat(value instanceof Uint8Array ? [value] : (value as Uint8Array[]));
     if (v.length > this.maxValueSize) throw new RangeError('value');
     if (v.length > this.capacity) return SetOutcome.TooLarge;
@@ -99,7 +103,13 @@ export class FakeStore implements KvStore {
     return status;
   }
 
-  delete(key: Uint8Array): boolean {
+  check(key: Uint8Array, pre: Precondition): boolean {
+    const e = this.live(key);
+    return pre.holds(e !== undefined, e?.hi ?? 0, e?.lo ?? 0);
+  }
+
+  delete(key: Uint8Array, pre?: Precondition): DeleteOutcome {
+    if (pre !== undefined && !this.check(key, pre)) return 'precondition-failed';
     const e = this.live(key);
     if (!e) return false;
     this.map.delete(Buffer.from(key).toString('latin1'));
