@@ -280,6 +280,10 @@ export class Responder {
       this.error(HttpError.VALUE_TOO_LARGE, conn, true, Route.Store);
       return;
     }
+    if (outcome === SetOutcome.Busy) {
+      this.error(HttpError.STORE_BUSY, conn, true, Route.Store);
+      return;
+    }
     this.canned(outcome === SetOutcome.Created ? CREATED : REPLACED, conn, true, Route.Store);
   }
 

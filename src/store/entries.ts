@@ -13,6 +13,7 @@ import {
   EB_FLAGS,
   F_LARGE,
   F_LINKED,
+  H_ENTRIES,
   S_COUNT,
   S_HAND,
   S_HEAD,
@@ -109,6 +110,7 @@ export class Entries {
     v.u8[ref * 8 + EB_FLAGS] = v.u8[ref * 8 + EB_FLAGS]! & ~F_LINKED;
     const sw = v.stripeWord(s);
     u32[sw + S_COUNT] = u32[sw + S_COUNT]! - 1;
+    Atomics.sub(u32, H_ENTRIES, 1);
     v.f64[v.stripeF64(s) + SF_PAYLOAD] -= (u32[ref * 2 + E_MISC]! & 0xffff) + u32[ref * 2 + E_VALUE_LEN]!;
     this.freeEntry(ref);
   }

@@ -25,15 +25,21 @@ import type { StoreOptions } from './api.js';
 const MAX_MEMORY = Math.min(2 ** 32, constants.MAX_LENGTH);
 
 export const MAGIC = 0x53435331; // "SCS1"
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 /** Data page: the unit the global allocator hands out (slab pages and large-value pages). */
 export const PAGE_SHIFT = 16;
 export const PAGE = 1 << PAGE_SHIFT;
 
-/** Index slots per key of capacity; a stripe evicts once 90% of its slots are used. */
-const INDEX_SLACK = 1.25;
-const INDEX_FILL = 0.9;
+/**
+ * `--max-keys` is enforced exactly by one global entry count (H_ENTRIES). A stripe's index must
+ * then hold whatever share of the keys the hash spread gives it, not just the mean: it is sized
+ * for the mean + 8 standard deviations of that (binomial) share, + 8, at most 80% full. A stripe
+ * is past that with a probability far under 1e-12 per stripe; only then does it evict on its own
+ * below `--max-keys`.
+ */
+const SPREAD_SIGMAS = 8;
+const INDEX_MAX_LOAD = 0.8;
 
 // header words (u32 index)
 export const H_MAGIC = 0;
@@ -51,6 +57,8 @@ export const H_SWEEP_CURSOR = 11;
 export const H_PAGE_CURSOR = 12;
 export const H_POOL_COUNT = 13;
 export const H_POOL_HEAD = 14;
+/** Entries linked + entries being created (claimed): never above maxKeys once a claim settles. */
+export const H_ENTRIES = 15;
 /** f64 slots (Float64Array index). */
 export const HF_MEMORY = 8;
 export const HF_CREATED_MS = 9;
@@ -168,8 +176,9 @@ export function computeLayout(opts: StoreOptions): Layout {
     throw new RangeError(`maxValueSize must be an integer from 0 to 2 GiB, got ${opts.maxValueSize}`);
   }
   const stripes = opts.stripes;
-  const slotsPerStripe = Math.max(8, Math.ceil((opts.maxKeys / stripes) * INDEX_SLACK));
-  const stripeCap = Math.max(1, Math.floor(slotsPerStripe * INDEX_FILL));
+  const mean = opts.maxKeys / stripes;
+  const stripeCap = Math.min(opts.maxKeys, Math.ceil(mean + SPREAD_SIGMAS * Math.sqrt(mean) + 8));
+  const slotsPerStripe = Math.max(8, Math.ceil(stripeCap / INDEX_MAX_LOAD));
   const ctTable = 512;
   const classHeads = ctTable + CT_SLOTS * CT_SLOT_BYTES;
   const stripeTable = align(classHeads + MAX_CLASSES * 4, 64);

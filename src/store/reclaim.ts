@@ -7,6 +7,7 @@
 import type { KeyIndex } from './key-index.js';
 import {
   H_ALLOC_LOCK,
+  H_ENTRIES,
   S_COUNT,
   S_HAND,
   S_HEAD,
@@ -47,6 +48,8 @@ export function reclaimOwner(v: Views, locks: StripeLocks, index: KeyIndex, owne
       u32[sw + S_TAIL] = 0;
       u32[sw + S_HAND] = 0;
       u32[sw + S_SWEEP] = 0;
+      // a claim the dead worker had in flight stays counted: the cap errs low by one, never high
+      Atomics.sub(u32, H_ENTRIES, u32[sw + S_COUNT]!);
       u32[sw + S_COUNT] = 0;
       // versions never repeat: skip to the next 2^32 block
       u32[sw + S_VER_HI] = (u32[sw + S_VER_HI]! + 1) >>> 0;

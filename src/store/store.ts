@@ -51,6 +51,7 @@ import {
   F_LINKED,
   F_TAIL_PAGE,
   F_VISITED,
+  H_ENTRIES,
   PAGE,
   S_COUNT,
   S_LOCK,
@@ -91,6 +92,8 @@ export class Store implements KvStore {
   private readonly keyed: KeyedOps;
   /** Slot the running set allocated and has not linked yet (0 = none): freed if the set throws. */
   private unlinked = 0;
+  /** The running set holds a claim on the global entry count (released if it fails). */
+  private claimed = false;
 
   /** The SharedArrayBuffer size for `opts`: always `opts.memory` (the budget is the buffer). */
   static bytesFor(opts: StoreOptions): number {
@@ -209,6 +212,11 @@ export class Store implements KvStore {
       const inPlace = ref !== 0;
       if (!inPlace) {
         while (u32[sw + S_COUNT]! >= v.stripeCap && this.eviction.evictOneLocked(s));
+        // --max-keys, exact: claim a key in the global count; past the cap, evict one key first
+        this.claimed = true;
+        if (Atomics.add(u32, H_ENTRIES, 1) >= v.L.maxKeys && !this.eviction.evictForKeyLocked(s)) {
+          return SetOutcome.Busy;
+        }
         ref = this.eviction.allocSlotLocked(s, g.cls);
         if (ref === 0) return SetOutcome.TooLarge;
         u32[ref * 2 + E_NEWER] = 0;
@@ -262,6 +270,7 @@ export class Store implements KvStore {
         u8[eb + EB_FLAGS] = flags | F_LINKED;
         u32[sw + S_COUNT] = u32[sw + S_COUNT]! + 1;
         this.unlinked = 0;
+        this.claimed = false; // the claim is this entry's count now
       }
       f64[sf + SF_PAYLOAD] += keyLen + valueLen;
       return existed ? SetOutcome.Replaced : SetOutcome.Created;
@@ -269,6 +278,10 @@ export class Store implements KvStore {
       // a throw (a lock timeout while allocating pages or evicting) between allocating the slot
       // and linking it: free it, or it would leak (nothing references it)
       if (this.unlinked !== 0) this.dropUnlinked();
+      if (this.claimed) {
+        this.claimed = false;
+        Atomics.sub(u32, H_ENTRIES, 1);
+      }
       unlockWord(v.i32, lw, v.me, 'stripe');
     }
   }
