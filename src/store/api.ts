@@ -186,6 +186,32 @@ export class ReadResult {
   }
 }
 
+/**
+ * An unpublished entry an upload or a read-through fill writes into (see src/store/reservation.ts).
+ * Made by `KvStore.reserve`; owner-tagged in the buffer so a dead thread's are reclaimed.
+ */
+export interface Reservation {
+  /** Re-opens it read-only from another thread (`KvStore.openReservation`); 0 once closed. */
+  readonly id: number;
+  /** Bytes it holds room for. */
+  readonly length: number;
+  /** Copies `chunk` to value offset `offset` (no stripe lock; bounds-checked). */
+  write(chunk: Uint8Array, offset: number): void;
+  /** Chunked bodies: room for `newLength` bytes (bytes so far kept); false: the caller answers 507/503. */
+  grow(newLength: number): boolean;
+  /** Why the last grow failed (TooLarge or Busy). */
+  readonly lastRefusal: SetOutcome;
+  /** Copies bytes already written into `target` (read-through waiters). */
+  readInto(offset: number, length: number, target: Uint8Array, targetOffset: number): void;
+  /**
+   * Makes the first `finalLength` bytes the key's value, `pre` checked under the stripe lock; the
+   * stripe lock is held only to swap index pointers. Anything but Created/Replaced frees it.
+   */
+  publish(finalLength: number, pre?: Precondition): SetOutcome;
+  /** Frees it; the key's old value stays readable. Idempotent. */
+  abort(): void;
+}
+
 /** Summed over stripes on demand; no hot shared counter. */
 export interface StoreStats {
   entries: number;
@@ -200,6 +226,12 @@ export interface StoreStats {
   deletes: number;
   evictions: number;
   expirations: number;
+  /**
+   * Reservations in flight (uploads not yet published) and the budget bytes they hold. `Store`
+   * always fills them; optional so a stats record from an older writer still type-checks.
+   */
+  reservations?: number;
+  reservedBytes?: number;
 }
 
 export interface KvStore {
@@ -235,5 +267,19 @@ export interface KvStore {
    * PreconditionFailed.
    */
   check(key: Uint8Array, pre: Precondition): boolean;
+  /**
+   * Reserves an unpublished entry of `length` value bytes (the declared Content-Length, or a
+   * first step for a chunked body: then `grow`), evicting to make room. TooLarge (507) when it
+   * can never fit or nothing more can be evicted; Busy (503 + Retry-After) when reservations in
+   * flight hold the budget. Throws RangeError like `set` for bad arguments.
+   */
+  reserve(
+    key: Uint8Array,
+    length: number,
+    contentType: Uint8Array,
+    ttlSeconds: number,
+  ): Reservation | typeof SetOutcome.TooLarge | typeof SetOutcome.Busy;
+  /** Another thread's reservation by `id`, for reading only; null when it is gone. */
+  openReservation(id: number): Reservation | null;
   stats(): StoreStats;
 }

@@ -155,14 +155,17 @@ export class Eviction {
     return this.evictPageLocked(s);
   }
 
-  /** A slab slot of class `cls` tagged with stripe s, evicting as needed; 0 when none can be had. */
-  allocSlotLocked(s: number, cls: number): number {
+  /**
+   * A slab slot of class `cls` tagged with stripe `tag` (s unless a reservation's), evicting as
+   * needed; 0 when none can be had.
+   */
+  allocSlotLocked(s: number, cls: number, tag = s): number {
     const v = this.v;
     for (let attempt = 0; ; attempt++) {
       this.locks.lockAllocator();
       let ref: number;
       try {
-        ref = v.alloc.allocSlotLocked(cls, s + 1);
+        ref = v.alloc.allocSlotLocked(cls, tag + 1);
       } finally {
         this.locks.unlockAllocator();
       }
@@ -171,14 +174,14 @@ export class Eviction {
     }
   }
 
-  /** A data page owned by entry `owner` of stripe s, evicting as needed; -1 when none can be had. */
-  allocPageLocked(s: number, owner: number): number {
+  /** A data page owned by entry `owner` (tagged like allocSlotLocked), evicting; -1 when none can be had. */
+  allocPageLocked(s: number, owner: number, tag = s): number {
     const v = this.v;
     for (let attempt = 0; ; attempt++) {
       this.locks.lockAllocator();
       let p: number;
       try {
-        p = v.alloc.allocPageLocked(s, owner);
+        p = v.alloc.allocPageLocked(tag, owner);
       } finally {
         this.locks.unlockAllocator();
       }

@@ -59,7 +59,10 @@ export const H_POOL_COUNT = 13;
 export const H_POOL_HEAD = 14;
 /** Entries linked + entries being created (claimed): never above maxKeys once a claim settles. */
 export const H_ENTRIES = 15;
-/** f64 slots (Float64Array index). */
+/** Reservations in flight (uploads not yet published) and the bytes of budget they hold. */
+export const H_RESV_COUNT = 20;
+export const H_RESV_BYTES = 21;
+/** f64 slots (Float64Array index; slot 8 = u32 words 16-17, slot 9 = words 18-19). */
 export const HF_MEMORY = 8;
 export const HF_CREATED_MS = 9;
 /** Allocator lock word and its waiter count, on their own cache line. */
@@ -127,6 +130,12 @@ export const F_LINKED = 2;
 export const F_LARGE = 4;
 /** Large value whose tail did not fit in the head slot: one more (partial) page. */
 export const F_TAIL_PAGE = 8;
+/**
+ * An unpublished reservation: its slot and pages are tagged with the pseudo-stripe `stripes`
+ * (no real stripe, so a stripe reset never frees it and eviction never picks it), and E_OLDER
+ * holds its owner (ownerId + 1) so a dead thread's reservations are reclaimed.
+ */
+export const F_RESERVED = 16;
 
 export const EXPIRY_UNITS_PER_S = 16;
 

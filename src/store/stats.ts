@@ -4,6 +4,8 @@
  */
 import type { StoreStats } from './api.js';
 import {
+  H_RESV_BYTES,
+  H_RESV_COUNT,
   PAGE,
   S_COUNT,
   SF_DELETES,
@@ -28,6 +30,8 @@ export function sumStats(v: Views): StoreStats {
     deletes: 0,
     evictions: 0,
     expirations: 0,
+    reservations: Atomics.load(v.u32, H_RESV_COUNT),
+    reservedBytes: Atomics.load(v.u32, H_RESV_BYTES),
   };
   const f = v.f64;
   for (let s = 0; s < v.L.stripes; s++) {

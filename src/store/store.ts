@@ -4,19 +4,13 @@
  * index (key-index.ts), entry geometry (geometry.ts), copies (copy.ts), the entry list and freeing
  * (entries.ts), eviction (eviction.ts), interned content types (content-types.ts), expiry
  * (expiry.ts) and crash reclaim (reclaim.ts). The get and set paths stay here, in one function
- * each, so their hot loop is one piece of code to read and for V8 to optimise.
- *
- * ETag: a random 64-bit epoch chosen at `create` XOR a per-stripe 64-bit version counter bumped
- * by every set. O(1) per set (a content hash would cost a pass over every stored byte, 10 MiB
- * values included), identical in every worker (it lives in the buffer), survives worker
- * restarts, and is never reused: versions only grow (a stripe reset skips to the next 2^32), and
- * a new process draws a new epoch.
+ * each, so their hot loop is one piece of code to read and for V8 to optimise. Reservations
+ * (reservation.ts) and delete/check (keyed-ops.ts) live beside them.
+ * ETag: a random 64-bit epoch XOR a per-stripe 64-bit version bumped by every set (README).
  */
 import { EMPTY } from '../base/bytes.js';
 import { endianness } from 'node:os';
 import {
-  MAX_CONTENT_TYPE_BYTES,
-  MAX_KEY_BYTES,
   PreconditionKind,
   ReadStatus,
   SetOutcome,
@@ -24,6 +18,7 @@ import {
   type KvStore,
   type Precondition,
   type ReadResult,
+  type Reservation,
   type StoreOptions,
   type StoreStats,
 } from './api.js';
@@ -69,7 +64,9 @@ import { lockWord, unlockWord } from './lock.js';
 import { holdsAt } from './precondition.js';
 import { reclaimOwner } from './reclaim.js';
 import { StripeLocks } from './stripe-locks.js';
+import { openReservation, reserveFor } from './reservation.js';
 import { sumStats } from './stats.js';
+import { checkWriteArgs } from './validate.js';
 import { Views, formatBuffer } from './views.js';
 
 if (endianness() !== 'LE') throw new Error('stripecache store: little-endian platforms only');
@@ -83,10 +80,11 @@ export class Store implements KvStore {
   readonly index: KeyIndex;
   readonly eviction: Eviction;
 
-  private readonly entries: Entries;
-  private readonly copier: Copier;
-  private readonly cts: ContentTypes;
-  private readonly expiry: Expiry;
+  /** @internal parts reservation.ts works with (`ReservationParts`) */
+  readonly entries: Entries;
+  readonly copier: Copier;
+  readonly cts: ContentTypes;
+  readonly expiry: Expiry;
   /** Geometry of the entry being set or read. */
   private readonly g: Geometry;
   private readonly keyed: KeyedOps;
@@ -153,21 +151,10 @@ export class Store implements KvStore {
   ): SetOutcome {
     const v = this.views;
     const keyLen = key.length;
-    if (keyLen === 0 || keyLen > MAX_KEY_BYTES) {
-      throw new RangeError(`key must be 1 to ${MAX_KEY_BYTES} bytes, got ${keyLen}`);
-    }
-    if (contentType.length > MAX_CONTENT_TYPE_BYTES) {
-      throw new RangeError(`content type must be at most ${MAX_CONTENT_TYPE_BYTES} bytes`);
-    }
-    if (!(ttlSeconds >= 0) || !Number.isFinite(ttlSeconds)) {
-      throw new RangeError(`ttlSeconds must be a finite number >= 0, got ${ttlSeconds}`);
-    }
     let valueLen = 0;
     if (value instanceof Uint8Array) valueLen = value.length;
     else for (let i = 0; i < value.length; i++) valueLen += value[i]!.length;
-    if (valueLen > v.L.maxValueSize) {
-      throw new RangeError(`value of ${valueLen} bytes is over maxValueSize ${v.L.maxValueSize}`);
-    }
+    checkWriteArgs(key, contentType, ttlSeconds, valueLen, v.L.maxValueSize);
     const ctRef = this.cts.intern(contentType);
     const ctInline = ctRef === 0 ? 1 + contentType.length : 0;
     const g = this.g.measure(keyLen, ctInline, valueLen);
@@ -418,6 +405,19 @@ export class Store implements KvStore {
 
   check(key: Uint8Array, pre: Precondition): boolean {
     return this.keyed.check(key, pre);
+  }
+
+  reserve(
+    key: Uint8Array,
+    length: number,
+    contentType: Uint8Array,
+    ttlSeconds: number,
+  ): Reservation | typeof SetOutcome.TooLarge | typeof SetOutcome.Busy {
+    return reserveFor(this, key, length, contentType, ttlSeconds);
+  }
+
+  openReservation(id: number): Reservation | null {
+    return openReservation(this, id);
   }
 
   stats(): StoreStats {
