@@ -195,19 +195,26 @@ export class Connection implements ParserHandler, WriteOwner {
 
   /** Parses `chunk`, or the rest a Yield left when null; a slot is held. */
   private parse(chunk: Buffer | null, transient: boolean): void {
-    const responder = this.host.responder;
     try {
       if (chunk === null) this.parser.resumePending();
       else this.parser.feed(chunk, transient);
     } catch (e) {
-      // A stuck stripe lock (a thread wedged or dying mid-update) is transient: 503, retry later.
-      // Anything else is a bug, never the client's doing: 500. Either way the thread keeps serving.
-      const busy = e instanceof StoreLockTimeoutError;
-      this.host.log(e);
-      responder.out.rewind();
-      responder.error(busy ? HttpError.STORE_BUSY : HttpError.INTERNAL, Conn.Close, true, Route.Other);
-      this.end();
+      this.failed(e);
     }
+  }
+
+  /**
+   * A request's handler threw. A stuck stripe lock (a thread wedged or dying mid-update) is
+   * transient: 503, retry later. Anything else is a bug, never the client's doing: 500. Either
+   * way the connection closes and the thread keeps serving.
+   */
+  private failed(e: unknown): void {
+    const responder = this.host.responder;
+    const busy = e instanceof StoreLockTimeoutError;
+    this.host.log(e);
+    responder.out.rewind();
+    responder.error(busy ? HttpError.STORE_BUSY : HttpError.INTERNAL, Conn.Close, true, Route.Other);
+    this.end();
   }
 
   private readonly onDrain = (): void => {
