@@ -73,7 +73,9 @@ export class Responder {
     readonly metrics: Metrics,
     private readonly maxValueSize: number,
     private readonly threads: number,
-  ) {}
+  ) {
+    this.out.unpin = (pin) => store.unpin(pin);
+  }
 
   /**
    * Head-time decisions: route, refusals, 413 on a declared length over the limit, and
@@ -155,6 +157,8 @@ export class Responder {
     const out = this.out;
     read.reset();
     read.wantBody = withBody;
+    // big bodies leave as pinned views of the store's buffer: no copy, none under the lock
+    read.wantView = withBody;
     // Range and If-None-Match are applied by the selector, under the stripe lock; a plain GET
     // passes none (the whole value, no call)
     const ranged = withBody && head.rangeCount === 1 && head.rangeLen !== 0;
@@ -235,6 +239,7 @@ export class Responder {
         out.hex64(read.etagHi, read.etagLo);
         out.put(ETAG_END_200[conn]!);
         if (inSlab) out.bodyAt(at, n);
+        else if (read.pin !== 0) out.pushViews(read.views, read.pin);
         else if (withBody) out.body(read.body, at);
         this.metrics.request(Route.Get, 200);
         read.body = EMPTY;
@@ -271,6 +276,7 @@ export class Responder {
       this.metrics.request(Route.Get, 304);
     } else {
       if (inSlab) out.bodyAt(at, n);
+      else if (read.pin !== 0) out.pushViews(read.views, read.pin);
       else if (withBody) out.body(read.body, at);
       this.metrics.request(Route.Get, status === ReadStatus.Partial ? 206 : 200);
     }
