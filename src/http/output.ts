@@ -206,6 +206,21 @@ export class Output {
     this.segStart = this.pos;
   }
 
+  /**
+   * Appends pinned views of the store's buffer (`ReadResult.views`) as segments, without copying
+   * them; `pin` is released through `unpin` once the socket has taken the batch (its write
+   * callback) or the batch is dropped. Their bytes count toward the batch budget.
+   */
+  pushViews(views: readonly Uint8Array[], pin: number): void {
+    this.cut();
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i]!;
+      this.segs[this.nSegs++] = v;
+      this.batchBytes += v.length;
+    }
+    this.pins.push(pin);
+  }
+
   /** Appends a Buffer as its own segment, without copying it. */
   external(buf: Uint8Array): void {
     this.cut();

@@ -70,7 +70,9 @@ export class Responder {
     readonly metrics: Metrics,
     private readonly maxValueSize: number,
     private readonly threads: number,
-  ) {}
+  ) {
+    this.out.unpin = (pin) => store.unpin(pin);
+  }
 
   /**
    * Head-time decisions: route, refusals, 413 on a declared length over the limit, and
@@ -89,7 +91,13 @@ export class Responder {
     }
     if (head.route === Route.Store && head.method !== Method.DELETE) {
       if (head.contentLength > this.maxValueSize) return HttpError.PAYLOAD_TOO_LARGE;
-      const refused = beginUpload(this.store, head, keyOf(head, this.keyScratch), contentTypeOf(head));
+      const refused = beginUpload(
+        this.store,
+        head,
+        keyOf(head, this.keyScratch),
+        contentTypeOf(head),
+        this.maxValueSize,
+      );
       if (refused !== 0) {
         // 507/503 before a byte is stored: at once when the client waits for 100 Continue, else
         // after draining the body (not kept), so the connection stays usable
@@ -152,6 +160,8 @@ export class Responder {
     const out = this.out;
     read.reset();
     read.wantBody = withBody;
+    // big bodies leave as pinned views of the store's buffer: no copy, none under the lock
+    read.wantView = withBody;
     // Range and If-None-Match are applied by the selector, under the stripe lock; a plain GET
     // passes none (the whole value, no call)
     const ranged = withBody && head.rangeCount === 1 && head.rangeLen !== 0;
@@ -232,6 +242,7 @@ export class Responder {
         out.hex64(read.etagHi, read.etagLo);
         out.put(ETAG_END_200[conn]!);
         if (inSlab) out.bodyAt(at, n);
+        else if (read.pin !== 0) out.pushViews(read.views, read.pin);
         else if (withBody) out.body(read.body, at);
         this.metrics.request(Route.Get, 200);
         read.body = EMPTY;
@@ -268,6 +279,7 @@ export class Responder {
       this.metrics.request(Route.Get, 304);
     } else {
       if (inSlab) out.bodyAt(at, n);
+      else if (read.pin !== 0) out.pushViews(read.views, read.pin);
       else if (withBody) out.body(read.body, at);
       this.metrics.request(Route.Get, status === ReadStatus.Partial ? 206 : 200);
     }

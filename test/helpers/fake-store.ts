@@ -133,6 +133,10 @@ export class FakeStore implements KvStore {
     return null;
   }
 
+  unpin(_pin: number): void {
+    throw new Error('FakeStore never pins');
+  }
+
   stats(): StoreStats {
     let bytes = 0;
     for (const e of this.map.values()) bytes += e.value.length;
