@@ -1,5 +1,6 @@
-// The seven workloads of issue 5. Each names its Lua script, wrk connections, what to preload,
-// and any server flag it needs (only stripecache takes flags; peers are plain Maps).
+// The workloads of issue 5, GET 64 B at 1,000 connections (issue 14) and the big-value GETs of
+// issue 9 (get1m, get10m). Each names its Lua script, wrk connections, what to preload, and any
+// server flag it needs (only stripecache takes flags; peers are plain Maps).
 import { httpRequest } from './client.mjs';
 import { zipfSampler, mulberry32 } from './zipf.mjs';
 
@@ -25,6 +26,15 @@ export const WORKLOADS = [
     script: 'get.lua',
     connections: 64,
     args: { keys: 10000, prefix: 'k64-' },
+    preload: () => keysPreload('k64-', 10000, 64),
+  },
+  {
+    id: 'get64c1000',
+    title: 'GET 64 B, 10k keys, 1,000 connections',
+    script: 'get.lua',
+    connections: 1000,
+    args: { keys: 10000, prefix: 'k64-' },
+    // Default flags: --concurrency-limit counts requests in progress, and a thread serves one at a time.
     preload: () => keysPreload('k64-', 10000, 64),
   },
   {
@@ -62,6 +72,22 @@ export const WORKLOADS = [
       make: () => httpRequest('POST', '/store/big', { body: valueBytes(10 * MiB, 7) }),
     }),
     check: 'range',
+  },
+  {
+    id: 'get1m',
+    title: 'GET 1 MiB, 64 keys',
+    script: 'get.lua',
+    connections: 16,
+    args: { keys: 64, prefix: 'k1m-' },
+    preload: () => keysPreload('k1m-', 64, MiB),
+  },
+  {
+    id: 'get10m',
+    title: 'GET 10 MiB, 8 keys',
+    script: 'get.lua',
+    connections: 16,
+    args: { keys: 8, prefix: 'k10m-' },
+    preload: () => keysPreload('k10m-', 8, 10 * MiB),
   },
   {
     id: 'post1m',

@@ -22,6 +22,8 @@ export interface Config {
   socketBuffer: number;
   backlog: number;
   logLevel: LogLevel;
+  /** Pin worker thread i to one core (round robin over the allowed set). */
+  pinThreads: boolean;
 }
 
 /**
@@ -47,5 +49,6 @@ export function defaultConfig(): Config {
     socketBuffer: 4 * 1024 ** 2,
     backlog: 4096,
     logLevel: 'info',
+    pinThreads: false,
   };
 }

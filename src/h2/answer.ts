@@ -60,10 +60,20 @@ export class Answer {
   status = 0;
   private readonly segs: Uint8Array[] = [];
   private nSegs = 0;
+  /** Releases the pinned store values the body points into: call once the stream is done with them. */
+  private done: (() => void) | null = null;
 
-  write(chunk: Uint8Array): boolean {
+  write(chunk: Uint8Array, done?: () => void): boolean {
     this.segs[this.nSegs++] = chunk;
+    if (done !== undefined) this.done = done;
     return true;
+  }
+
+  /** The pin release of the last answer, if its body holds pinned values (taken once). */
+  takeDone(): (() => void) | null {
+    const d = this.done;
+    this.done = null;
+    return d;
   }
 
   cork(): void {}

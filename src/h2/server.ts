@@ -200,6 +200,9 @@ class H2Server implements ProtocolTakeover {
     out.flush(a);
     r.metrics.add(C_H2_REQUESTS, 1);
     const fields = a.parse();
+    // Pinned store values stay valid until the stream has written them or is gone.
+    const done = a.takeDone();
+    let pinsKept = false;
     try {
       if (stream.destroyed || stream.closed) return;
       if (fields === null) {
@@ -208,6 +211,11 @@ class H2Server implements ProtocolTakeover {
         respond(stream, fields, END);
       } else {
         respond(stream, fields, MORE);
+        if (done !== null) {
+          const release = releaseOnce(done);
+          stream.once('close', release);
+          pinsKept = true;
+        }
         if (a.bodyCount === 1) {
           stream.end(a.body[0]);
         } else {
@@ -217,8 +225,19 @@ class H2Server implements ProtocolTakeover {
       }
     } finally {
       a.clear();
+      if (done !== null && !pinsKept) done();
     }
   }
+}
+
+/** `fn` at most once, however many events call it. */
+function releaseOnce(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
 }
 
 /** The thread's HTTP/2 takeover; src/runtime/worker.ts hands this factory to the worker server. */

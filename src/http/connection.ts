@@ -7,11 +7,19 @@ import { Conn } from './canned.js';
 import { HttpError } from '../base/errors.js';
 import { StoreLockTimeoutError } from '../store/lock.js';
 import { C_BYTES_IN, C_BYTES_OUT, C_PARSE_ERRORS, C_WRITES, Route } from './metrics.js';
-import { BATCH_BUDGET, type Responder } from './responder.js';
+import type { Responder } from './responder.js';
 import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
+import { adoptHandleWriter, type HandleWriter, type WriteOwner } from '../socket/handle-write.js';
+import type { QueuedWrite } from './output.js';
 
-/** Pending output past which the connection stops reading until the socket drains. */
-const HIGH_WATER = 256 * 1024;
+/**
+ * The per-connection output cap: once a connection's answers not yet taken by the kernel
+ * (pendingOut, pinned store views included) pass it, the connection answers no more
+ * requests and reads nothing until the socket drains. What one connection can hold in this
+ * process is therefore OUTPUT_CAP plus the one answer that crossed it (at most
+ * --max-value-size plus a head).
+ */
+export const OUTPUT_CAP = 256 * 1024;
 /** How long a closing connection keeps draining input so its last answer is not lost to a RST. */
 const LINGER_MS = 2000;
 /** The HTTP/2 client connection preface (RFC 9113 §3.4): HTTP/2 with prior knowledge. */
@@ -23,6 +31,21 @@ export interface ConnectionHost {
   readonly responder: Responder;
   /** Shutdown began (requests that start now get 503 + close). */
   readonly closing: boolean;
+  /** Date.now() as of the last sweep tick (a coarse clock for activity stamps). */
+  readonly now: number;
+  /**
+   * Takes a --concurrency-limit slot for `conn` (sets conn.serving) or, when none is free,
+   * queues it: `admitted` is called once a slot is its.
+   */
+  takeSlot(conn: Connection): boolean;
+  /** Gives back the slot `conn` holds (and its upload mark). */
+  releaseSlot(conn: Connection): void;
+  /**
+   * `conn`, holding a slot, keeps it past its data event for a body still arriving: true when
+   * the upload share allows (sets conn.uploading); else its slot is given back and it is queued
+   * for an upload place (`admitted` follows).
+   */
+  takeUpload(conn: Connection): boolean;
   released(conn: Connection): void;
   log(e: unknown): void;
   /** Takes over a connection that opened with the HTTP/2 preface (null: HTTP/1.1 only). */
@@ -34,9 +57,11 @@ export interface ConnectionHost {
  * output batch -> one flush per data event. Handlers are bound once per connection, not per
  * request.
  */
-export class Connection implements ParserHandler {
+export class Connection implements ParserHandler, WriteOwner {
   readonly parser: HttpParser;
   readonly socket: Socket;
+  /** Writes go straight to the stream handle (null: socket.write). */
+  private readonly writer: HandleWriter | null;
   /** Date.now() of the last byte read or the last drain (idle timeout). */
   lastActive = Date.now();
   /** No more requests are read: the answer that ends the connection was written. */
@@ -45,8 +70,19 @@ export class Connection implements ParserHandler {
   private drainWait = false;
   /** A request was in flight when shutdown began; it is answered, then the connection closes. */
   inFlightAtShutdown = false;
-  /** Holds a --concurrency-limit slot. */
+  /**
+   * Holds a --concurrency-limit slot: while its input is parsed and answered, and while a
+   * request body is arriving. Idle connections, heads still arriving and answers waiting for a
+   * slow reader hold none.
+   */
   serving = false;
+  /** Holds one of the upload places (at most half the slots): a body is arriving. */
+  uploading = false;
+  /** Waits for a slot; `held` keeps what was read meanwhile (the socket is paused). */
+  queued = false;
+  private held: Buffer | null = null;
+  /** pendingOut at the last sweep (write progress of a slow reader). */
+  lastWritable = 0;
   private finSent = false;
   private lingerTimer: NodeJS.Timeout | null = null;
   /** Bytes of the HTTP/2 preface matched so far; -1 once the connection is HTTP/1.1. */
@@ -62,12 +98,14 @@ export class Connection implements ParserHandler {
     accepted: Socket,
     private readonly host: ConnectionHost,
     readBuffer = true,
+    writeHandle = true,
   ) {
     this.parser = new HttpParser(host.engine, this);
     this.prefaceAt = host.takeover === null ? -1 : 0;
     const adopted = readBuffer ? adoptWithReadBuffer(accepted, this.onRead) : null;
     const socket = adopted ?? accepted;
     this.socket = socket;
+    this.writer = writeHandle ? adoptHandleWriter(socket, this) : null;
     if (adopted === null) socket.on('data', this.onData);
     socket.on('drain', this.onDrain);
     socket.on('error', this.onSocketError);
@@ -81,6 +119,26 @@ export class Connection implements ParserHandler {
     // The first request head is due within --header-timeout of being served.
     this.parser.headSince = this.lastActive;
     this.socket.resume();
+  }
+
+  /** Answers not yet taken by the kernel, in bytes (the output cap counts these). */
+  get pendingOut(): number {
+    return this.writer === null ? this.socket.writableLength : this.writer.pending;
+  }
+
+  /** Whether writes go to the stream handle rather than socket.write. */
+  get writesToHandle(): boolean {
+    return this.writer !== null;
+  }
+
+  /** A write the kernel did not take at once completed (HandleWriter). */
+  written(hold: unknown, status: number): void {
+    this.host.responder.out.written(hold as QueuedWrite);
+    if (status < 0) {
+      this.socket.destroy();
+      return;
+    }
+    if (this.writer!.inFlight === 0) this.onDrain();
   }
 
   /** Whether reads come through the static buffer (onRead) rather than 'data' events. */
@@ -107,21 +165,73 @@ export class Connection implements ParserHandler {
         transient = false;
       }
     }
-    const responder = this.host.responder;
-    responder.metrics.add(C_BYTES_IN, chunk.length);
-    this.lastActive = Date.now();
-    try {
-      this.parser.feed(chunk, transient);
-    } catch (e) {
-      // A stuck stripe lock (a thread wedged or dying mid-update) is transient: 503, retry later.
-      // Anything else is a bug, never the client's doing: 500. Either way the thread keeps serving.
-      const busy = e instanceof StoreLockTimeoutError;
-      this.host.log(e);
-      responder.out.rewind();
-      responder.error(busy ? HttpError.STORE_BUSY : HttpError.INTERNAL, Conn.Close, true, Route.Other);
-      this.end();
+    this.host.responder.metrics.add(C_BYTES_IN, chunk.length);
+    // The sweep's clock, not Date.now() per read: idle timeouts need no finer time than its tick.
+    this.lastActive = this.host.now;
+    if (this.queued || (!this.serving && !this.host.takeSlot(this))) {
+      // Over --concurrency-limit: keep the bytes unparsed and stop reading (backpressure).
+      const copy = transient ? Buffer.from(chunk) : chunk;
+      this.held = this.held === null ? copy : Buffer.concat([this.held, copy]);
+      this.queued = true;
+      this.socket.pause();
+      return;
     }
+    this.parse(chunk, transient);
+    this.settle();
+  }
+
+  /** A slot became this queued connection's: parse what waited, then read on. */
+  admitted(): void {
+    this.queued = false;
+    if (this.ended) {
+      this.host.releaseSlot(this);
+      return;
+    }
+    const held = this.held;
+    this.held = null;
+    if (held !== null) this.parse(held, false);
+    else if (this.parser.pending !== null) this.parse(null, false);
+    this.settle();
+    if (!this.drainWait && !this.ended && !this.queued) this.socket.resume();
+  }
+
+  /**
+   * Flushes, then gives the slot back unless a request body is still arriving; a body that goes
+   * on keeps the slot only as one of the upload places, so slow uploads never take every slot.
+   */
+  private settle(): void {
     this.flush();
+    if (!this.serving) return;
+    if (this.ended || !this.parser.head.inBody) {
+      this.host.releaseSlot(this);
+    } else if (!this.uploading && !this.host.takeUpload(this)) {
+      this.queued = true;
+      this.socket.pause();
+    }
+  }
+
+  /** Parses `chunk`, or the rest a Yield left when null; a slot is held. */
+  private parse(chunk: Buffer | null, transient: boolean): void {
+    try {
+      if (chunk === null) this.parser.resumePending();
+      else this.parser.feed(chunk, transient);
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  /**
+   * A request's handler threw. A stuck stripe lock (a thread wedged or dying mid-update) is
+   * transient: 503, retry later. Anything else is a bug, never the client's doing: 500. Either
+   * way the connection closes and the thread keeps serving.
+   */
+  private failed(e: unknown): void {
+    const responder = this.host.responder;
+    const busy = e instanceof StoreLockTimeoutError;
+    this.host.log(e);
+    responder.out.rewind();
+    responder.error(busy ? HttpError.STORE_BUSY : HttpError.INTERNAL, Conn.Close, true, Route.Other);
+    this.end();
   }
 
   /**
@@ -162,8 +272,16 @@ export class Connection implements ParserHandler {
     this.lastActive = Date.now();
     if (!this.drainWait || this.ended) return;
     this.drainWait = false;
-    if (this.parser.resumePending()) this.flush();
-    if (!this.drainWait && !this.ended) this.socket.resume();
+    if (this.parser.pending !== null) {
+      // The requests a Yield left are parsed only with a slot.
+      if (!this.serving && !this.host.takeSlot(this)) {
+        this.queued = true;
+        return;
+      }
+      this.parse(null, false);
+      this.settle();
+    }
+    if (!this.drainWait && !this.ended && !this.queued) this.socket.resume();
   };
 
   private readonly onSocketError = (): void => {
@@ -177,13 +295,18 @@ export class Connection implements ParserHandler {
   private readonly onClose = (): void => {
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
     this.parser.destroy();
+    this.held = null;
     this.host.released(this);
   };
 
   /** Hands the batch to the socket; pauses reading while too much output is pending. */
   flush(): void {
     const responder = this.host.responder;
-    const bytes = responder.out.flush(this.socket);
+    const bytes = responder.out.flush(this.socket, this.writer);
+    if (bytes < 0) {
+      this.socket.destroy();
+      return;
+    }
     if (bytes !== 0) {
       responder.metrics.add(C_WRITES, 1);
       responder.metrics.add(C_BYTES_OUT, bytes);
@@ -195,10 +318,11 @@ export class Connection implements ParserHandler {
       }
       return;
     }
-    if (this.socket.writableLength > HIGH_WATER || this.parser.pending !== null) {
+    const pending = this.pendingOut;
+    if (pending > OUTPUT_CAP || this.parser.pending !== null) {
       this.drainWait = true;
       this.socket.pause();
-      if (this.socket.writableLength === 0) queueMicrotask(this.onDrain);
+      if (pending === 0) queueMicrotask(this.onDrain);
     }
   }
 
@@ -227,7 +351,9 @@ export class Connection implements ParserHandler {
       return Stop;
     }
     responder.answer(head, head.minor === 0 ? Conn.KeepAlive10 : Conn.Keep);
-    return responder.out.batchBytes > BATCH_BUDGET ? Yield : Next;
+    // Stop answering once this connection's output (this batch plus what the kernel has not
+    // taken yet) passes its cap; the rest waits for the drain.
+    return responder.out.batchBytes + this.pendingOut > OUTPUT_CAP ? Yield : Next;
   }
 
   onError(code: number, head: RequestHead): void {

@@ -5,7 +5,7 @@ import type { StoreStats } from '../store/api.js';
  * `httpSharedBytes(threads)`):
  *
  * - a 64-byte global header: connections open across all threads (--max-connections) and
- *   connections holding a serving slot (--concurrency-limit), both changed with Atomics;
+ *   requests holding a serving slot (--concurrency-limit), both changed with Atomics;
  * - one 4 KiB slot per thread, written only by that thread without locks: gauges (open,
  *   serving, waiting) and 64-bit counters stored as (low, high) Uint32 pairs. Whoever serves
  *   /metrics reads every slot with Atomics.load and sums.
@@ -15,10 +15,12 @@ const SLOT_U32 = 1024;
 
 export const G_OPEN = 0;
 export const G_SERVING = 1;
+export const G_UPLOADING = 2;
 
 export const S_OPEN = 0;
 export const S_SERVING = 1;
 export const S_WAITING = 2;
+export const S_UPLOADING = 3;
 
 /** Counter indices (each a lo/hi pair). */
 export const C_ACCEPTED = 16;
@@ -75,9 +77,11 @@ export class Metrics {
   adoptSlot(): void {
     const open = Atomics.exchange(this.slotI32, S_OPEN, 0);
     const serving = Atomics.exchange(this.slotI32, S_SERVING, 0);
+    const uploading = Atomics.exchange(this.slotI32, S_UPLOADING, 0);
     Atomics.store(this.slotI32, S_WAITING, 0);
     if (open !== 0) Atomics.sub(this.global, G_OPEN, open);
     if (serving !== 0) Atomics.sub(this.global, G_SERVING, serving);
+    if (uploading !== 0) Atomics.sub(this.global, G_UPLOADING, uploading);
   }
 
   add(i: number, n: number): void {
@@ -131,6 +135,24 @@ export class Metrics {
     Atomics.sub(this.global, G_SERVING, 1);
     this.gauge(S_SERVING, -1);
   }
+
+  /** Marks a served request as an upload unless `limit` uploads are in progress across all threads. */
+  tryUpload(limit: number): boolean {
+    const g = this.global;
+    for (;;) {
+      const cur = Atomics.load(g, G_UPLOADING);
+      if (cur >= limit) return false;
+      if (Atomics.compareExchange(g, G_UPLOADING, cur, cur + 1) === cur) {
+        this.gauge(S_UPLOADING, 1);
+        return true;
+      }
+    }
+  }
+
+  uploadDone(): void {
+    Atomics.sub(this.global, G_UPLOADING, 1);
+    this.gauge(S_UPLOADING, -1);
+  }
 }
 
 function read64(slot: Uint32Array, i: number): number {
@@ -149,14 +171,21 @@ const FAMILIES: readonly Family[] = [
   { name: 'connections_open', help: 'Connections open.', type: 'gauge', index: S_OPEN, gauge: true },
   {
     name: 'connections_serving',
-    help: 'Connections holding a --concurrency-limit slot.',
+    help: 'Connections with a request in progress (holding a --concurrency-limit slot).',
     type: 'gauge',
     index: S_SERVING,
     gauge: true,
   },
   {
+    name: 'connections_uploading',
+    help: 'Connections whose request body is arriving (at most half the --concurrency-limit slots).',
+    type: 'gauge',
+    index: S_UPLOADING,
+    gauge: true,
+  },
+  {
     name: 'connections_waiting',
-    help: 'Accepted connections waiting for a serving slot.',
+    help: 'Connections with a request waiting, unread, for a --concurrency-limit slot.',
     type: 'gauge',
     index: S_WAITING,
     gauge: true,

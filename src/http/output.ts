@@ -1,14 +1,25 @@
 import { EMPTY, decimalDigits } from '../base/bytes.js';
+import { WRITE_DONE, type HandleWriter } from '../socket/handle-write.js';
 
-/** Where a batch goes: a socket, or anything that takes its segments the same way. */
+/**
+ * Where a batch goes when no handle writer takes it: a socket, or anything that takes its
+ * segments the same way (the HTTP/2 answer). `done` on the last segment releases the batch's
+ * pinned values once the bytes are written.
+ */
 export interface Sink {
-  write(chunk: Uint8Array): unknown;
+  write(chunk: Uint8Array, done?: () => void): unknown;
   cork(): void;
   uncork(): void;
 }
 
-/** Arena slab size. A slab is dropped (never rewritten) once full, so slices handed to sockets stay valid. */
+/**
+ * Arena slab size. A slab is rewritten only once no write still points into it: after a batch
+ * the kernel took whole (the usual case) the arena starts again at 0; a slab a queued write
+ * still reads is left alone and recycled once that write completes.
+ */
 const SLAB_BYTES = 256 * 1024;
+/** Free slabs kept for reuse. */
+const SPARE_SLABS = 4;
 /** Bodies up to this size are moved next to their header instead of becoming a separate write segment. */
 export const MOVE_LIMIT = 16 * 1024;
 
@@ -22,6 +33,19 @@ export const MOVE_LIMIT = 16 * 1024;
 export class Output {
   slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
   pos = 0;
+  /** Writes still reading the current slab. */
+  private holds = 0;
+  /** socket.write had a slice of the current slab: it is never reused. */
+  private given = false;
+  /** Earlier slabs of this batch (the batch swapped slabs): each holds one count in `slabHolds`. */
+  private readonly batchSlabs: Buffer[] = [];
+  /** Hold counts of slabs that are not current and still read by a batch or a queued write. */
+  private readonly slabHolds = new Map<Buffer, number>();
+  private readonly spare: Buffer[] = [];
+  /** Store pins of the views in this batch (pushView), released once the kernel took them. */
+  private readonly pins: number[] = [];
+  /** Releases a pin (the thread's store.unpin); a no-op until the server sets it. */
+  unpin: (pin: number) => void = noUnpin;
   private segStart = 0;
   /** Segments of the batch in [0, nSegs); slots are reused (no array length churn). */
   private readonly segs: Uint8Array[] = [];
@@ -35,9 +59,42 @@ export class Output {
   ensure(n: number): void {
     if (this.slab.length - this.pos >= n) return;
     this.cut();
-    this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, n));
+    const old = this.slab;
+    let held = this.holds;
+    // Segments of this batch in the old slab keep it until the batch is written.
+    if (this.nSegs !== 0 && this.segs[this.nSegs - 1]!.buffer === old.buffer) {
+      held++;
+      this.batchSlabs.push(old);
+    }
+    if (this.given) {
+      // Left to socket.write and the GC.
+    } else if (held === 0) this.recycle(old);
+    else this.slabHolds.set(old, held);
+    this.slab =
+      n <= SLAB_BYTES ? (this.spare.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES)) : Buffer.allocUnsafeSlow(n);
+    this.holds = 0;
+    this.given = false;
     this.pos = 0;
     this.segStart = 0;
+  }
+
+  private recycle(slab: Buffer): void {
+    if (slab.length === SLAB_BYTES && this.spare.length < SPARE_SLABS) this.spare.push(slab);
+  }
+
+  /** One hold on `slab` is gone. */
+  private unhold(slab: Buffer): void {
+    if (slab === this.slab) {
+      this.holds--;
+      return;
+    }
+    const left = (this.slabHolds.get(slab) ?? 1) - 1;
+    if (left > 0) {
+      this.slabHolds.set(slab, left);
+    } else {
+      this.slabHolds.delete(slab);
+      this.recycle(slab);
+    }
   }
 
   /** Ends the current segment at `pos`. */
@@ -159,6 +216,21 @@ export class Output {
     this.segStart = this.pos;
   }
 
+  /**
+   * Appends pinned views of the store's buffer (`ReadResult.views`) as segments, without copying
+   * them; `pin` is released through `unpin` once the socket has taken the batch (its write
+   * callback) or the batch is dropped. Their bytes count toward the batch budget.
+   */
+  pushViews(views: readonly Uint8Array[], pin: number): void {
+    this.cut();
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i]!;
+      this.segs[this.nSegs++] = v;
+      this.batchBytes += v.length;
+    }
+    this.pins.push(pin);
+  }
+
   /** Appends a Buffer as its own segment, without copying it. */
   external(buf: Uint8Array): void {
     this.cut();
@@ -166,33 +238,88 @@ export class Output {
     this.batchBytes += buf.length;
   }
 
+  /**
+   * Appends a pinned store view as its own segment, without copying it; `pin` is released
+   * (`unpin`) once the kernel took the view or the connection is gone.
+   */
+  pushView(view: Uint8Array, pin: number): void {
+    this.external(view);
+    if (pin !== 0) this.pins.push(pin);
+  }
+
   get empty(): boolean {
     return this.pos === this.segStart && this.nSegs === 0;
   }
 
-  /** Hands the batch to `socket`; returns the bytes written. */
-  flush(socket: Sink): number {
+  /**
+   * Hands the batch to the socket: through `writer` (the stream handle, one writeBuffer or
+   * writev) when there is one, else socket.write. Returns the bytes written, or -1 when the
+   * handle refused the write (the connection is to be destroyed).
+   */
+  flush(socket: Sink, writer: HandleWriter | null = null): number {
     this.cut();
     const segs = this.segs;
     const n = this.nSegs;
     const bytes = this.batchBytes;
     this.batchBytes = 0;
     if (n === 0) return 0;
-    this.nSegs = 0;
     this.writes++;
-    if (n === 1) {
-      socket.write(segs[0]!);
-      segs[0] = EMPTY;
-    } else {
-      socket.cork();
-      for (let i = 0; i < n; i++) {
-        socket.write(segs[i]!);
-        // Do not keep large bodies alive through a stale slot.
-        segs[i] = EMPTY;
+    if (writer !== null) {
+      const r = writer.write(segs, n);
+      if (r === WRITE_DONE) {
+        this.written(null);
+      } else if (r > 0) {
+        // Queued: what the write reads stays held until the handle calls `written` with it.
+        this.holds++;
+        writer.holdLast(new QueuedWrite(this.slab, this.batchSlabs.splice(0), this.pins.splice(0)));
+      } else {
+        this.drop();
+        return -1;
       }
-      socket.uncork();
+    } else {
+      // socket.write keeps slices without telling when they are done: the slab is never reused.
+      this.given = true;
+      for (const s of this.batchSlabs) this.slabHolds.delete(s);
+      const pins = this.pins.length === 0 ? null : this.pins.splice(0);
+      if (n === 1) {
+        socket.write(segs[0]!, pins === null ? undefined : () => this.release(pins));
+      } else {
+        socket.cork();
+        for (let i = 0; i < n; i++)
+          socket.write(segs[i]!, i === n - 1 && pins !== null ? () => this.release(pins) : undefined);
+        socket.uncork();
+      }
+      this.batchSlabs.length = 0;
     }
+    // Do not keep large bodies alive through a stale slot.
+    for (let i = 0; i < n; i++) segs[i] = EMPTY;
+    this.nSegs = 0;
     return bytes;
+  }
+
+  /** A write finished: `hold` null, the batch just flushed was taken whole; else a queued one completed. */
+  written(hold: QueuedWrite | null): void {
+    if (hold === null) {
+      const pins = this.pins;
+      for (let i = 0; i < pins.length; i++) this.unpin(pins[i]!);
+      pins.length = 0;
+      const earlier = this.batchSlabs;
+      for (let i = 0; i < earlier.length; i++) this.unhold(earlier[i]!);
+      earlier.length = 0;
+      // Nothing reads the current slab: the next batch starts at its beginning.
+      if (this.holds === 0 && !this.given) {
+        this.pos = 0;
+        this.segStart = 0;
+      }
+      return;
+    }
+    this.unhold(hold.slab);
+    for (const s of hold.slabs) this.unhold(s);
+    this.release(hold.pins);
+  }
+
+  private release(pins: number[]): void {
+    for (let i = 0; i < pins.length; i++) this.unpin(pins[i]!);
   }
 
   private markSlab: Buffer | null = null;
@@ -224,8 +351,24 @@ export class Output {
     for (let i = 0; i < this.nSegs; i++) this.segs[i] = EMPTY;
     this.nSegs = 0;
     this.batchBytes = 0;
+    this.release(this.pins);
+    this.pins.length = 0;
+    const earlier = this.batchSlabs;
+    for (let i = 0; i < earlier.length; i++) this.unhold(earlier[i]!);
+    earlier.length = 0;
   }
 }
+
+/** What a queued write keeps: the slabs its segments lie in and the pins of its views. */
+export class QueuedWrite {
+  constructor(
+    readonly slab: Buffer,
+    readonly slabs: Buffer[],
+    readonly pins: number[],
+  ) {}
+}
+
+function noUnpin(): void {}
 
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 /** Two hex digits per byte value, high digit in the high byte. */

@@ -14,6 +14,8 @@ export { httpSharedBytes } from './metrics.js';
  * Node release break the adoption in a way its checks do not catch.
  */
 const READ_BUFFER = process.env['STRIPECACHE_READ_BUFFER'] !== '0';
+/** STRIPECACHE_WRITE_HANDLE=0 keeps every connection on socket.write (the same kind of switch). */
+const WRITE_HANDLE = process.env['STRIPECACHE_WRITE_HANDLE'] !== '0';
 
 /** How often a thread looks for serving slots freed by other threads while connections wait. */
 const SLOT_RETRY_MS = 5;
@@ -27,9 +29,12 @@ class ThreadServer implements WorkerServer, ConnectionHost {
   readonly engine: ParserEngine;
   readonly responder: Responder;
   closing = false;
+  now = Date.now();
   private readonly server: net.Server;
   private readonly conns = new Set<Connection>();
   private readonly waiting: Connection[] = [];
+  /** Uploads that wait for an upload place (they need a slot too). */
+  private readonly uploadWaiting: Connection[] = [];
   private readonly metrics: Metrics;
   private readonly sweepTimer: NodeJS.Timeout;
   private slotTimer: NodeJS.Timeout | null = null;
@@ -90,17 +95,50 @@ class ThreadServer implements WorkerServer, ConnectionHost {
       return;
     }
     m.add(C_ACCEPTED, 1);
-    const conn = new Connection(socket, this, READ_BUFFER);
+    const conn = new Connection(socket, this, READ_BUFFER, WRITE_HANDLE);
     this.conns.add(conn);
-    if (this.waiting.length === 0 && m.tryServe(config.concurrencyLimit)) {
-      conn.serving = true;
-      conn.start();
-    } else {
-      this.waiting.push(conn);
-      m.gauge(S_WAITING, 1);
-      this.armSlotTimer();
-    }
+    // A connection holds no --concurrency-limit slot until it has a request to serve.
+    conn.start();
   };
+
+  takeSlot(conn: Connection): boolean {
+    if (this.waiting.length === 0 && this.metrics.tryServe(this.opts.config.concurrencyLimit)) {
+      conn.serving = true;
+      return true;
+    }
+    this.waiting.push(conn);
+    this.metrics.gauge(S_WAITING, 1);
+    this.armSlotTimer();
+    return false;
+  }
+
+  releaseSlot(conn: Connection): void {
+    if (!conn.serving) return;
+    conn.serving = false;
+    this.metrics.unserve();
+    if (conn.uploading) {
+      conn.uploading = false;
+      this.metrics.uploadDone();
+    }
+    if (this.waiting.length !== 0 || this.uploadWaiting.length !== 0) this.admitWaiting();
+  }
+
+  takeUpload(conn: Connection): boolean {
+    if (this.uploadWaiting.length === 0 && this.metrics.tryUpload(this.uploadLimit)) {
+      conn.uploading = true;
+      return true;
+    }
+    this.releaseSlot(conn);
+    this.uploadWaiting.push(conn);
+    this.metrics.gauge(S_WAITING, 1);
+    this.armSlotTimer();
+    return false;
+  }
+
+  /** Uploads in progress may hold at most half the slots (at least one). */
+  private get uploadLimit(): number {
+    return Math.max(1, Math.floor(this.opts.config.concurrencyLimit / 2));
+  }
 
   log(e: unknown): void {
     this.opts.log.error('request handling failed', {
@@ -112,28 +150,45 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     if (!this.conns.delete(conn)) return;
     this.metrics.closed();
     if (conn.serving) {
-      conn.serving = false;
-      this.metrics.unserve();
-      this.admitWaiting();
+      this.releaseSlot(conn);
     } else {
-      const i = this.waiting.indexOf(conn);
-      if (i >= 0) {
-        this.waiting.splice(i, 1);
+      for (const q of [this.waiting, this.uploadWaiting]) {
+        const i = q.indexOf(conn);
+        if (i < 0) continue;
+        q.splice(i, 1);
         this.metrics.gauge(S_WAITING, -1);
       }
     }
     if (this.drained !== null && this.conns.size === 0) this.drained();
   }
 
+  private admitting = false;
+
   private admitWaiting(): void {
+    // A connection admitted here releases its slot before returning, which calls back in.
+    if (this.admitting) return;
+    this.admitting = true;
     const limit = this.opts.config.concurrencyLimit;
-    while (this.waiting.length !== 0 && this.metrics.tryServe(limit)) {
-      const conn = this.waiting.shift()!;
-      this.metrics.gauge(S_WAITING, -1);
+    const m = this.metrics;
+    while (this.uploadWaiting.length !== 0 && m.tryUpload(this.uploadLimit)) {
+      if (!m.tryServe(limit)) {
+        m.uploadDone();
+        break;
+      }
+      const conn = this.uploadWaiting.shift()!;
+      m.gauge(S_WAITING, -1);
       conn.serving = true;
-      conn.start();
+      conn.uploading = true;
+      conn.admitted();
     }
-    if (this.waiting.length !== 0) this.armSlotTimer();
+    while (this.waiting.length !== 0 && m.tryServe(limit)) {
+      const conn = this.waiting.shift()!;
+      m.gauge(S_WAITING, -1);
+      conn.serving = true;
+      conn.admitted();
+    }
+    this.admitting = false;
+    if (this.waiting.length !== 0 || this.uploadWaiting.length !== 0) this.armSlotTimer();
   }
 
   /** Slots freed by other threads are noticed by polling while anyone waits. */
@@ -147,18 +202,24 @@ class ThreadServer implements WorkerServer, ConnectionHost {
 
   private readonly sweep = (): void => {
     const now = Date.now();
+    this.now = now;
     this.responder.date.refresh(now);
     const { headerTimeoutMs, idleTimeoutMs } = this.opts.config;
     for (const conn of this.conns) {
-      if (!conn.serving || conn.ended) continue;
+      if (conn.ended) continue;
+      // A slow reader that took some bytes since the last sweep made progress.
+      const w = conn.pendingOut;
+      if (w < conn.lastWritable) conn.lastActive = now;
+      conn.lastWritable = w;
       const p = conn.parser;
-      if (p.headSince !== 0) {
+      if (p.headSince !== 0 && !conn.queued) {
         if (now - p.headSince > headerTimeoutMs) {
           this.metrics.add(C_HEADER_TIMEOUTS, 1);
           conn.refuse(HttpError.HEADER_TIMEOUT);
         }
       } else if (now - conn.lastActive > idleTimeoutMs) {
-        // Idle keep-alive, a stalled body, or a client that stopped reading: no progress either way.
+        // Idle keep-alive, a stalled body, a reader that takes nothing, or a request that waited
+        // for a slot that long: no progress either way.
         this.metrics.add(C_IDLE_CLOSED, 1);
         conn.destroy();
       }
@@ -172,11 +233,12 @@ class ThreadServer implements WorkerServer, ConnectionHost {
       this.server.close();
       for (const conn of this.waiting) conn.destroy();
       this.h2?.shutdown();
+      for (const conn of this.uploadWaiting) conn.destroy();
       for (const conn of this.conns) {
         if (conn.handedOff) continue;
         if (conn.parser.busy) {
           conn.inFlightAtShutdown = true;
-        } else if (conn.socket.writableLength === 0) {
+        } else if (conn.pendingOut === 0) {
           conn.destroy();
         } else if (!conn.ended) {
           conn.end();

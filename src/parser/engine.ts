@@ -202,6 +202,9 @@ export class ParserEngine {
       // llhttp reports a request line ending in a bare LF as a bad version.
       const lf = src.indexOf(0x0a, head.msgStart);
       if (lf > 0 && src[lf - 1] !== 0x0d) return HttpError.BARE_LF;
+      // 505 is for a readable line naming another version; a line of more than three
+      // space-separated parts (`GET / HTTP/1.1 extra`) cannot be read at all: 400.
+      if (spacesInLine(src, head.msgStart, lf < 0 ? src.length : lf) > 2) return HttpError.MALFORMED;
     }
     if (errno === Errno.INVALID_TRANSFER_ENCODING && head.clCount !== 0) {
       return HttpError.CONTENT_LENGTH_CONFLICT;
@@ -357,6 +360,8 @@ export class ParserEngine {
     if (code !== 0) return this.fail(code);
     head.chunked = head.teCount !== 0;
     head.inBody = true;
+    // The head is complete: --header-timeout is done with; a body is bounded by --idle-timeout.
+    parser.headSince = 0;
     const refusal = parser.handler.onHead(head);
     if (refusal !== 0) return this.fail(refusal);
     return 0;
@@ -368,7 +373,9 @@ export class ParserEngine {
     if (head.discardBody) return 0;
     if (head.bodyLength > this.maxBodyBytes) return this.fail(HttpError.PAYLOAD_TOO_LARGE);
     const start = at - this.inputPtr;
-    head.body.push(this.src.subarray(start, start + len));
+    const view = this.src.subarray(start, start + len);
+    if (head.sink !== null) head.sink.write(view, head.bodyLength - len);
+    else head.body.push(view);
     return 0;
   }
 
@@ -380,4 +387,11 @@ export class ParserEngine {
     this.error = code;
     return -1;
   }
+}
+
+/** Count of SP bytes in src[from, end): a request line has two. */
+function spacesInLine(src: Uint8Array, from: number, end: number): number {
+  let n = 0;
+  for (let i = from; i < end; i++) if (src[i] === 0x20) n++;
+  return n;
 }

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { Config, LogLevel } from '../base/config.js';
 import { parseDuration, parseInteger, parseSize } from './units.js';
 
-type Kind = 'port' | 'int' | 'pow2' | 'size' | 'duration' | 'host' | 'level';
+type Kind = 'port' | 'int' | 'pow2' | 'size' | 'duration' | 'host' | 'level' | 'switch';
 
 interface FlagDef {
   readonly flag: string;
@@ -84,7 +84,7 @@ export const FLAGS: readonly FlagDef[] = [
     def: () => '250',
     min: 1,
     max: INT32_MAX,
-    help: 'connections served at once; more wait unread',
+    help: 'requests in progress at once (uploads at most half); more wait unread',
   },
   {
     flag: '--max-connections',
@@ -147,6 +147,13 @@ export const FLAGS: readonly FlagDef[] = [
     def: () => 'info',
     help: 'error, warn, info or debug',
   },
+  {
+    flag: '--pin-threads',
+    key: 'pinThreads',
+    kind: 'switch',
+    def: () => 'off',
+    help: 'pin worker thread i to one core, round robin over the allowed set (the flag alone: on)',
+  },
 ];
 
 /** A bad flag, value or environment variable: main.ts prints it and exits 2. */
@@ -165,7 +172,7 @@ export function envName(flag: string): string {
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliResult {
   const spec: arg.Spec = { '--help': Boolean, '-h': '--help', '--version': Boolean, '-v': '--version' };
   for (const f of FLAGS) {
-    spec[f.flag] = String;
+    spec[f.flag] = f.kind === 'switch' ? Boolean : String;
     if (f.alias) spec[f.alias] = f.flag;
   }
   let parsed: arg.Result<arg.Spec>;
@@ -180,7 +187,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
 
   const config: Record<string, unknown> = {};
   for (const f of FLAGS) {
-    const fromFlag = parsed[f.flag] as string | undefined;
+    const given = parsed[f.flag] as string | boolean | undefined;
+    const fromFlag = given === true ? 'on' : given === false ? undefined : given;
     const fromEnv = env[envName(f.flag)];
     const source = fromFlag !== undefined ? f.flag : fromEnv !== undefined ? envName(f.flag) : undefined;
     const text = fromFlag ?? fromEnv ?? f.def();
@@ -189,7 +197,10 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   return { action: 'run', config: config as unknown as Config };
 }
 
-function parseValue(f: FlagDef, text: string, source: string): number | string {
+const SWITCH_ON = ['on', 'true', 'yes', '1'];
+const SWITCH_OFF = ['off', 'false', 'no', '0'];
+
+function parseValue(f: FlagDef, text: string, source: string): number | string | boolean {
   const bad = (why: string): never => {
     throw new UsageError(`${source}: '${text}' ${why}`);
   };
@@ -224,6 +235,10 @@ function parseValue(f: FlagDef, text: string, source: string): number | string {
     case 'level':
       if (!(LEVELS as readonly string[]).includes(text)) bad(`is not one of ${LEVELS.join(', ')}`);
       return text;
+    case 'switch':
+      if (SWITCH_ON.includes(text)) return true;
+      if (SWITCH_OFF.includes(text)) return false;
+      return bad(`is not on or off`);
   }
 }
 

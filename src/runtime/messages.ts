@@ -11,6 +11,10 @@ export interface WorkerData {
   ownerId: number;
   storeSab: SharedArrayBuffer;
   httpSab: SharedArrayBuffer;
+  /** One word per thread, bumped while its event loop turns (heartbeat.ts). */
+  heartbeatSab: SharedArrayBuffer;
+  /** --pin-threads: the core this thread runs on; null when not pinned. */
+  pinCpu: number | null;
 }
 
 export type ToWorker = { type: 'shutdown' } | { type: 'destroy' } | { type: 'crash' };

@@ -7,6 +7,8 @@ import type { Config } from '../base/config.js';
 import type { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { installCrashSignal } from './test-hooks.js';
+import { allowedCpus, cpuForThread } from './affinity.js';
+import { HeartbeatWatch, heartbeatBytes, type Watched } from './heartbeat.js';
 
 /** Exit statuses: 1 for a server that cannot start (port in use...), 2 for bad flags (main.ts). */
 export class StartError extends Error {
@@ -27,6 +29,8 @@ interface Slot {
   startedAt: number;
   /** Consecutive deaths soon after start: drives the restart backoff. */
   quickDeaths: number;
+  /** Listening and not yet judged hung: watched by the heartbeat. */
+  live: boolean;
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -48,6 +52,10 @@ export class Supervisor {
   private started = false;
   private store!: Store;
   private httpSab!: SharedArrayBuffer;
+  private heartbeatSab!: SharedArrayBuffer;
+  private watch: HeartbeatWatch | undefined;
+  /** --pin-threads: the cores the (unpinned) supervisor may use, read once at start. */
+  private cpus: number[] = [];
   private port = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -77,6 +85,8 @@ export class Supervisor {
     }
     this.store = Store.create(storeOptions);
     this.httpSab = new SharedArrayBuffer(httpSharedBytes(config.threads));
+    this.heartbeatSab = new SharedArrayBuffer(heartbeatBytes(config.threads));
+    if (config.pinThreads) this.cpus = allowedCpus();
 
     const infos = await Promise.all(
       Array.from({ length: config.threads }, (_, i) => this.spawn(i).catch((e: unknown) => e as Error)),
@@ -90,6 +100,7 @@ export class Supervisor {
     const sweepStripes = Math.max(1, Math.ceil((config.stripes * SWEEP_TICK_MS) / SWEEP_PASS_MS));
     this.sweepTimer = setInterval(() => this.sweep(sweepStripes), SWEEP_TICK_MS);
     this.sweepTimer.unref();
+    this.watch = new HeartbeatWatch(this.heartbeatSab, () => this.watched());
     this.installSignals();
     this.started = true;
     return this.port;
@@ -104,6 +115,8 @@ export class Supervisor {
       ownerId,
       storeSab: this.store.sab,
       httpSab: this.httpSab,
+      heartbeatSab: this.heartbeatSab,
+      pinCpu: this.config.pinThreads ? cpuForThread(this.cpus, threadIndex) : null,
     };
     const worker = new Worker(WORKER_URL, { workerData: data, stdout: false, stderr: false });
     const previous = this.slots[threadIndex];
@@ -113,6 +126,7 @@ export class Supervisor {
       worker,
       startedAt: Date.now(),
       quickDeaths: previous?.quickDeaths ?? 0,
+      live: false,
     };
     this.slots[threadIndex] = slot;
 
@@ -126,6 +140,8 @@ export class Supervisor {
       worker.on('message', (msg: FromWorker) => {
         if (msg.type === 'listening') {
           listening = true;
+          slot.live = true;
+          this.watch?.reset(threadIndex);
           clearTimeout(timer);
           resolve(msg.info);
         } else if (msg.type === 'fatal') {
@@ -150,7 +166,28 @@ export class Supervisor {
     });
   }
 
+  /** The threads the heartbeat watches: listening, not being replaced, not shutting down. */
+  private watched(): Watched[] {
+    if (this.shuttingDown) return [];
+    const out: Watched[] = [];
+    for (const slot of this.slots) {
+      if (!slot.live) continue;
+      out.push({
+        threadIndex: slot.threadIndex,
+        locksHeld: () => this.store.locks.heldBy(slot.ownerId),
+        hung: (stillMs, locks) => {
+          slot.live = false;
+          this.log.error('thread hung; replacing it', { threadIndex: slot.threadIndex, stillMs, locks });
+          // terminate() stops even a loop that never yields; 'exit' then reclaims and restarts.
+          void slot.worker.terminate();
+        },
+      });
+    }
+    return out;
+  }
+
   private onExit(slot: Slot, code: number): void {
+    slot.live = false;
     if (this.slots[slot.threadIndex] !== slot) return;
     // A dead thread may have held a stripe lock mid-update: reset those stripes before anyone waits on them.
     const reset = this.store.reclaimOwner(slot.ownerId);
@@ -236,6 +273,7 @@ export class Supervisor {
     const deadline = this.config.shutdownTimeoutMs;
     this.log.info('shutting down', { signal, shutdownTimeoutMs: deadline });
     clearInterval(this.sweepTimer);
+    this.watch?.stop();
     const exits = this.slots.map(
       (s) => new Promise<void>((r) => (s.worker.threadId < 0 ? r() : s.worker.once('exit', () => r()))),
     );

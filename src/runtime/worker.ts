@@ -6,6 +6,8 @@ import { Store } from '../store/store.js';
 import { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { crashThisThread } from './test-hooks.js';
+import { startBeating } from './heartbeat.js';
+import { pinThisThread } from './affinity.js';
 
 /**
  * One event-loop thread: attaches the shared store, opens its own SO_REUSEPORT listener and
@@ -21,6 +23,10 @@ function send(msg: FromWorker): void {
 
 async function main(): Promise<void> {
   const { config } = data;
+  if (data.pinCpu !== null) {
+    const { cpus, tid } = pinThisThread(data.pinCpu);
+    log.info('thread pinned', { cpu: data.pinCpu, effectiveCpus: cpus, tid });
+  }
   const store = Store.attach(data.storeSab, data.ownerId);
   const server = createWorkerServer({
     config,
@@ -63,10 +69,11 @@ async function main(): Promise<void> {
         break;
       case 'crash':
         // Sent only when the supervisor's test hooks are on (src/runtime/test-hooks.ts).
-        crashThisThread();
+        crashThisThread(store, log);
         break;
     }
   });
+  startBeating(data.heartbeatSab, data.threadIndex);
   send({ type: 'listening', info });
 }
 

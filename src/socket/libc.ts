@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 
 /**
- * The few libc socket calls Node does not expose: SO_REUSEPORT (Node 20 ignores
- * `listen({ reusePort })`) and SO_SNDBUF/SO_RCVBUF (no Node version can set them on a listener).
+ * The few libc calls Node does not expose: SO_REUSEPORT (Node 20 ignores
+ * `listen({ reusePort })`), SO_SNDBUF/SO_RCVBUF (no Node version can set them on a listener) and
+ * thread CPU affinity (sched_setaffinity for --pin-threads).
  * Constants are Linux's (x86_64 and aarch64 share them).
  */
 const require = createRequire(import.meta.url);
@@ -34,6 +35,11 @@ export interface Libc {
   getsockname(fd: number, addr: Buffer, len: Buffer): number;
   inetPton(af: number, src: string, dst: Buffer): number;
   close(fd: number): number;
+  /** pid 0: the calling thread. `mask` is a cpu_set_t of `size` bytes. */
+  schedSetaffinity(pid: number, size: number, mask: Buffer): number;
+  schedGetaffinity(pid: number, size: number, mask: Buffer): number;
+  /** The calling thread's kernel id (as in /proc/self/task). */
+  gettid(): number;
   /** errno of the last failed call on this thread */
   errno(): number;
   strerror(errno: number): string;
@@ -59,6 +65,9 @@ export function loadLibc(): Libc {
     getsockname: lib.func('int getsockname(int fd, _Inout_ void *addr, _Inout_ void *len)'),
     close: lib.func('int close(int fd)'),
     inetPton: lib.func('int inet_pton(int af, const char *src, _Inout_ void *dst)'),
+    schedSetaffinity: lib.func('int sched_setaffinity(int pid, size_t size, void *mask)'),
+    schedGetaffinity: lib.func('int sched_getaffinity(int pid, size_t size, _Inout_ void *mask)'),
+    gettid: lib.func('int gettid()'),
     errno: () => koffi.errno(),
     strerror,
   };

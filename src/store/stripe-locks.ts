@@ -33,4 +33,14 @@ export class StripeLocks {
   unlockAllocator(): void {
     unlockWord(this.v.i32, H_ALLOC_LOCK, this.v.me, 'allocator');
   }
+
+  /** How many locks (stripes and allocator) `ownerId` holds now: the supervisor's hang check. */
+  heldBy(ownerId: number): number {
+    const i32 = this.v.i32;
+    const word = ownerId + 1;
+    let n = Atomics.load(i32, H_ALLOC_LOCK) === word ? 1 : 0;
+    for (let s = 0; s < this.v.L.stripes; s++)
+      if (Atomics.load(i32, this.v.stripeWord(s) + S_LOCK) === word) n++;
+    return n;
+  }
 }

@@ -44,6 +44,7 @@ test('defaults match docs/operations.md', () => {
     socketBuffer: 4 * 1024 ** 2,
     backlog: 4096,
     logLevel: 'info',
+    pinThreads: false,
   });
 });
 
@@ -78,6 +79,7 @@ test('every flag is read from its flag', () => {
     '128',
     '--log-level',
     'debug',
+    '--pin-threads',
   ]);
   assert.deepEqual(c, {
     port: 8080,
@@ -95,6 +97,7 @@ test('every flag is read from its flag', () => {
     socketBuffer: 65536,
     backlog: 128,
     logLevel: 'debug',
+    pinThreads: true,
   });
 });
 
@@ -106,7 +109,9 @@ test('short aliases -p and -t', () => {
 
 test('every flag has a STRIPECACHE_ environment variable; the flag wins', () => {
   const env: NodeJS.ProcessEnv = {};
-  for (const f of FLAGS) env[envName(f.flag)] = f.kind === 'host' ? '::' : f.kind === 'level' ? 'warn' : '2';
+  for (const f of FLAGS)
+    env[envName(f.flag)] =
+      f.kind === 'host' ? '::' : f.kind === 'level' ? 'warn' : f.kind === 'switch' ? 'on' : '2';
   const c = run([], env);
   assert.equal(c.port, 2);
   assert.equal(c.host, '::');
@@ -115,6 +120,7 @@ test('every flag has a STRIPECACHE_ environment variable; the flag wins', () => 
   assert.equal(c.memory, 2);
   assert.equal(c.headerTimeoutMs, 2000);
   assert.equal(c.logLevel, 'warn');
+  assert.equal(c.pinThreads, true);
   assert.equal(envName('--max-value-size'), 'STRIPECACHE_MAX_VALUE_SIZE');
   assert.equal(run(['--port', '9'], { STRIPECACHE_PORT: '10' }).port, 9);
   assert.equal(run([], { STRIPECACHE_PORT: '10' }).port, 10);
@@ -167,4 +173,11 @@ test('sizes and durations', () => {
   assert.equal(parseDuration('1.5s'), 1500);
   assert.equal(parseDuration('1m'), 60000);
   assert.ok(Number.isNaN(parseDuration('1h')));
+});
+
+test('--pin-threads: a switch, off by default; the flag alone turns it on', () => {
+  assert.equal(run([]).pinThreads, false);
+  assert.equal(run(['--pin-threads']).pinThreads, true);
+  assert.equal(run([], { STRIPECACHE_PIN_THREADS: 'off' }).pinThreads, false);
+  assert.throws(() => parseCli([], { STRIPECACHE_PIN_THREADS: 'sometimes' }), /STRIPECACHE_PIN_THREADS/);
 });
