@@ -158,6 +158,7 @@ class H2Server implements ProtocolTakeover {
   private readBody(stream: ServerHttp2Stream, head: RequestHead): void {
     const max = this.ctx.config.maxValueSize;
     let refused = false;
+    let answered = false;
     stream.on('data', (chunk: Buffer) => {
       if (refused) return;
       head.bodyLength += chunk.length;
@@ -168,10 +169,19 @@ class H2Server implements ProtocolTakeover {
         stream.close(NO_ERROR);
         return;
       }
-      if (!head.discardBody) head.body.push(chunk);
+      if (head.discardBody) return;
+      // An upload the responder reserved store memory for goes straight into it, as on HTTP/1.1.
+      if (head.sink !== null) head.sink.write(chunk, head.bodyLength - chunk.length);
+      else head.body.push(chunk);
     });
     stream.on('end', () => {
-      if (!refused) this.reply(stream, head, 0);
+      if (refused) return;
+      answered = true;
+      this.reply(stream, head, 0);
+    });
+    // A stream reset mid-body: free the upload's reservation (the old value stays as it was).
+    stream.on('close', () => {
+      if (!refused && !answered) head.release();
     });
   }
 
