@@ -14,6 +14,8 @@ import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
 const HIGH_WATER = 256 * 1024;
 /** How long a closing connection keeps draining input so its last answer is not lost to a RST. */
 const LINGER_MS = 2000;
+/** `parser.pending` while a deferred answer is prepared and no input followed the request yet. */
+const NOTHING_PENDING = new Uint8Array(0);
 
 /** What a connection needs from its thread's server. */
 export interface ConnectionHost {
@@ -43,6 +45,10 @@ export class Connection implements ParserHandler {
   inFlightAtShutdown = false;
   /** Holds a --concurrency-limit slot. */
   serving = false;
+  /** An answer is being prepared across turns (deferAnswer); nothing more is parsed until it is out. */
+  private waiting = false;
+  /** How the deferred answer leaves the connection (Close once a shutdown began meanwhile). */
+  private deferredConn: Conn = Conn.Keep;
   private finSent = false;
   private lingerTimer: NodeJS.Timeout | null = null;
 
@@ -109,7 +115,7 @@ export class Connection implements ParserHandler {
 
   private readonly onDrain = (): void => {
     this.lastActive = Date.now();
-    if (!this.drainWait || this.ended) return;
+    if (!this.drainWait || this.ended || this.waiting) return;
     this.drainWait = false;
     if (this.parser.resumePending()) this.flush();
     if (!this.drainWait && !this.ended) this.socket.resume();
@@ -166,18 +172,58 @@ export class Connection implements ParserHandler {
         return Stop;
       }
       this.inFlightAtShutdown = false;
-      responder.answer(head, Conn.Close);
+      return this.reply(head, Conn.Close);
+    }
+    if (!head.keepAlive) return this.reply(head, Conn.Close);
+    return this.reply(head, head.minor === 0 ? Conn.KeepAlive10 : Conn.Keep);
+  }
+
+  private reply(head: RequestHead, conn: Conn): number {
+    const responder = this.host.responder;
+    if (responder.defers(head)) {
+      this.deferAnswer(head, conn);
+      return Yield;
+    }
+    responder.answer(head, conn);
+    if (conn === Conn.Close) {
       this.end();
       return Stop;
     }
-    if (!head.keepAlive) {
-      responder.answer(head, Conn.Close);
-      this.end();
-      return Stop;
-    }
-    responder.answer(head, head.minor === 0 ? Conn.KeepAlive10 : Conn.Keep);
     return responder.out.batchBytes > BATCH_BUDGET ? Yield : Next;
   }
+
+  /**
+   * An answer that takes several turns (a prefix purge): reading stops and what arrives or was
+   * pipelined after the request waits in `parser.pending` (a placeholder when there is nothing
+   * yet, so that `feed` queues), to be parsed once the answer is out.
+   */
+  private deferAnswer(head: RequestHead, conn: Conn): void {
+    this.waiting = true;
+    this.deferredConn = conn;
+    if (this.parser.pending === null) this.parser.pending = NOTHING_PENDING;
+    this.host.responder.answerLater(head, this.onDeferredReady, this.onDeferredTurn);
+  }
+
+  private readonly onDeferredTurn = (): void => {
+    this.lastActive = Date.now();
+  };
+
+  private readonly onDeferredReady = (write: (conn: Conn) => void, error: unknown): void => {
+    this.waiting = false;
+    if (error !== null) this.host.log(error);
+    if (this.socket.destroyed || this.ended) return;
+    if (this.parser.pending === NOTHING_PENDING) this.parser.pending = null;
+    this.lastActive = Date.now();
+    const conn = this.host.closing ? Conn.Close : this.deferredConn;
+    this.inFlightAtShutdown = false;
+    this.host.responder.out.mark();
+    write(conn);
+    if (conn === Conn.Close) this.end();
+    this.drainWait = false;
+    this.flush();
+    if (this.ended) return;
+    if (!this.drainWait) this.socket.resume();
+  };
 
   onError(code: number, head: RequestHead): void {
     if (code !== HttpError.NONE) {

@@ -34,7 +34,8 @@ import {
   type Canned,
 } from './canned.js';
 import { ERRORS, HttpError } from '../base/errors.js';
-import { Metrics, Route, renderMetrics } from './metrics.js';
+import { C_PURGED, Metrics, Route, renderMetrics } from './metrics.js';
+import { PrefixPurge, type PurgeEnd } from './purge.js';
 import { MOVE_LIMIT, Output } from './output.js';
 import { GetSelector } from './conditional.js';
 import { parseRange } from './range.js';
@@ -92,6 +93,51 @@ export class Responder {
     // Other requests have no use for a body: drain it.
     head.discardBody = true;
     return 0;
+  }
+
+  /** Whether `answer` would not answer `head` at once: `answerLater` answers it in a later turn. */
+  defers(head: RequestHead): boolean {
+    return head.route === Route.Prefix && head.refusal === 0;
+  }
+
+  /**
+   * Starts a request that `defers` (a prefix purge). `ready` is called once, in a later turn,
+   * with a function that writes the answer into `out`, given how the connection goes on (the connection calls it when it is still
+   * there to flush it, and drops it otherwise) and the unexpected error that ended the work, if
+   * one did (to be logged). `onTurn` runs between the purge's turns.
+   */
+  answerLater(
+    head: RequestHead,
+    ready: (write: (conn: Conn) => void, error: unknown) => void,
+    onTurn: () => void,
+  ): void {
+    const prefix = Uint8Array.from(keyOf(head, this.keyScratch));
+    const end = (purged: number, how: PurgeEnd, error: unknown): void => {
+      this.metrics.add(C_PURGED, purged);
+      ready((conn) => this.purged(purged, how, conn), how === 'failed' ? error : null);
+    };
+    new PrefixPurge(this.store, prefix, end, onTurn).start();
+  }
+
+  private purged(count: number, how: PurgeEnd, conn: Conn): void {
+    if (how !== 'done') {
+      this.error(how === 'busy' ? HttpError.STORE_BUSY : HttpError.INTERNAL, conn, true, Route.Prefix);
+      return;
+    }
+    const out = this.out;
+    out.ensure(256);
+    out.put(STATUS_200);
+    out.put(this.date.line);
+    out.put(H_TEXT_PLAIN);
+    out.put(H_CONTENT_LENGTH);
+    out.decimal(decimalDigits(count) + 1);
+    out.put(CRLF);
+    out.put(CONNECTION_LINES[conn]!);
+    out.put(CRLF);
+    out.decimal(count);
+    out.slab[out.pos++] = 0x0a;
+    out.batchBytes++;
+    this.metrics.request(Route.Prefix, 200);
   }
 
   /** Answers one whole request; `conn` says whether the connection stays open after it. */

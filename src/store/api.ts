@@ -126,6 +126,21 @@ export interface StoreStats {
   expirations: number;
 }
 
+/**
+ * Where a prefix purge of one stripe stands, filled by `KvStore.purgePrefix` (one reusable record
+ * per purge). Start a stripe with `cursor` 0; call again with the returned cursor until `done`.
+ */
+export class PurgeProgress {
+  /** Index slot to resume at. */
+  cursor = 0;
+  /** The stripe has been scanned to its end. */
+  done = false;
+  /** Slots looked at by the last step (the bound on its time under the lock). */
+  examined = 0;
+  /** Live entries the last step removed. */
+  purged = 0;
+}
+
 export interface KvStore {
   /**
    * Stores `value` (one view, or chunks concatenated in order) under `key`.
@@ -147,4 +162,18 @@ export interface KvStore {
   /** true when the key existed (and had not expired). */
   delete(key: Uint8Array): boolean;
   stats(): StoreStats;
+  /** Lock stripes: the units a prefix purge steps through (0 .. stripeCount - 1). */
+  readonly stripeCount: number;
+  /**
+   * One bounded step of a prefix purge in `stripe`: under that stripe's lock, removes every live
+   * entry whose key starts with `prefix` in at least `budget` index slots from `cursor` (plus the
+   * rest of the run of occupied slots it ends in), and fills `out`. Returns `out`.
+   */
+  purgePrefix(
+    prefix: Uint8Array,
+    stripe: number,
+    cursor: number,
+    budget: number,
+    out: PurgeProgress,
+  ): PurgeProgress;
 }

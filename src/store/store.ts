@@ -63,6 +63,7 @@ import {
   computeLayout,
 } from './layout.js';
 import { lockWord, unlockWord } from './lock.js';
+import { Purger } from './purge.js';
 import { reclaimOwner } from './reclaim.js';
 import { StripeLocks } from './stripe-locks.js';
 import { Views, formatBuffer } from './views.js';
@@ -77,6 +78,9 @@ export class Store implements KvStore {
   readonly locks: StripeLocks;
   readonly index: KeyIndex;
   readonly eviction: Eviction;
+  readonly stripeCount: number;
+  /** One bounded step of a prefix purge (purge.ts). */
+  readonly purgePrefix: KvStore['purgePrefix'];
 
   private readonly entries: Entries;
   private readonly copier: Copier;
@@ -117,6 +121,9 @@ export class Store implements KvStore {
     this.cts = new ContentTypes(v, this.locks);
     this.expiry = new Expiry(v, this.locks, this.index, this.entries);
     this.g = new Geometry(v.alloc);
+    this.stripeCount = v.L.stripes;
+    const purger = new Purger(v, this.locks, this.index, this.entries, this.expiry);
+    this.purgePrefix = purger.step.bind(purger);
   }
 
   /** Milliseconds clock for TTLs; tests replace it. */
