@@ -40,6 +40,8 @@ export const HttpError = {
   STORE_BUSY: 29,
   BAD_PREFIX: 30,
   METHOD_PREFIX: 31,
+  PRECONDITION_FAILED: 32,
+  BAD_PRECONDITION: 33,
 } as const;
 export type HttpError = (typeof HttpError)[keyof typeof HttpError];
 
@@ -91,6 +93,13 @@ export const ERRORS: readonly ErrorInfo[] = [
   e('STORE_BUSY', 503, true, 'store busy: a lock was not released in time; retry', 'Retry-After: 1\r\n'),
   e('BAD_PREFIX', 400, false, 'prefix must be 1 to 1024 bytes after percent-decoding'),
   e('METHOD_PREFIX', 405, false, 'method not allowed', 'Allow: DELETE\r\n'),
+  e('PRECONDITION_FAILED', 412, false, 'precondition failed: If-Match or If-None-Match does not hold'),
+  e(
+    'BAD_PRECONDITION',
+    400,
+    false,
+    'If-Match takes at most 8 field lines of 8 tags; on a write If-None-Match takes only *',
+  ),
 ];
 
 export const REASONS: Readonly<Record<number, string>> = {

@@ -1,6 +1,14 @@
 import { Method } from '../parser/llhttp.js';
 import { TOKEN_100_CONTINUE, equalsToken, type RequestHead } from '../parser/request.js';
-import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
+import {
+  Precondition,
+  PreconditionKind,
+  ReadResult,
+  ReadStatus,
+  SetOutcome,
+  type KvStore,
+} from '../store/api.js';
+import { parseWritePrecondition } from './preconditions.js';
 import {
   BODY_416,
   CONNECTION_LINES,
@@ -58,6 +66,8 @@ export class Responder {
   private readonly read = new ReadResult();
   private readonly selector = new GetSelector();
   private readonly keyScratch = new KeyScratch();
+  /** The write precondition being checked (refilled from the request head where it is used). */
+  private readonly pre = new Precondition();
   /** Length of the last 200 head (see get). */
   private headGuess = HEAD_RESERVE;
   /** Set once shutdown began: /healthz answers 503. */
@@ -85,14 +95,49 @@ export class Responder {
       head.discardBody = true;
       return 0;
     }
-    if (head.route === Route.Store && head.method !== Method.DELETE) {
-      if (head.contentLength > this.maxValueSize) return HttpError.PAYLOAD_TOO_LARGE;
+    if (head.route === Route.Store) {
+      const isDelete = head.method === Method.DELETE;
+      if (!isDelete && head.contentLength > this.maxValueSize) return HttpError.PAYLOAD_TOO_LARGE;
+      if (head.imCount !== 0 || head.inmCount !== 0) {
+        const code = this.preconditionAtHead(head, !isDelete && (hasBody || expect));
+        if (code !== 0) {
+          // refused before a declared body is read (then closed, as for 413); a chunked one is drained
+          if (hasBody && (expect || head.contentLength > 0)) return code;
+          head.refusal = code;
+          head.discardBody = true;
+          return 0;
+        }
+      }
+      if (isDelete) {
+        head.discardBody = true;
+        return 0;
+      }
       if (expect && head.minor === 1) this.out.put(CONTINUE_100);
       return 0;
     }
     // Other requests have no use for a body: drain it.
     head.discardBody = true;
     return 0;
+  }
+
+  /**
+   * A write's If-Match / If-None-Match at head time: 0, or the refusal to answer. With a body
+   * still to come, the store's advisory `check` refuses it before it is read; the write itself
+   * checks again, atomically.
+   */
+  private preconditionAtHead(head: RequestHead, bodyToCome: boolean): number {
+    const pre = this.pre;
+    const code = parseWritePrecondition(head, pre);
+    if (code !== 0 || !bodyToCome || pre.kind === PreconditionKind.None) return code;
+    return this.store.check(keyOf(head, this.keyScratch), pre) ? 0 : HttpError.PRECONDITION_FAILED;
+  }
+
+  /** The write precondition for the request being answered, or undefined when it has none. */
+  private preconditionOf(head: RequestHead): Precondition | undefined {
+    if (head.imCount === 0 && head.inmCount === 0) return undefined;
+    // parsed again from the head's bytes: another connection's head may have used `pre` since
+    parseWritePrecondition(head, this.pre);
+    return this.pre.kind === PreconditionKind.None ? undefined : this.pre;
   }
 
   /** Whether `answer` would not answer `head` at once: `answerLater` answers it in a later turn. */
@@ -321,17 +366,28 @@ export class Responder {
       head.ctLen === 0 ? DEFAULT_CONTENT_TYPE : src.subarray(head.ctStart, head.ctStart + head.ctLen);
     const body = head.body;
     const value = body.length === 1 ? body[0]! : body.length === 0 ? EMPTY : body;
-    const outcome = this.store.set(keyOf(head, this.keyScratch), value, type, head.ttl);
+    const pre = this.preconditionOf(head);
+    const outcome = this.store.set(keyOf(head, this.keyScratch), value, type, head.ttl, pre);
+    if (outcome === SetOutcome.PreconditionFailed) {
+      this.error(HttpError.PRECONDITION_FAILED, conn, true, Route.Store);
+      return;
+    }
     if (outcome === SetOutcome.TooLarge) {
       this.error(HttpError.VALUE_TOO_LARGE, conn, true, Route.Store);
+      return;
+    }
+    if (outcome === SetOutcome.Busy) {
+      this.error(HttpError.STORE_BUSY, conn, true, Route.Store);
       return;
     }
     this.canned(outcome === SetOutcome.Created ? CREATED : REPLACED, conn, true, Route.Store);
   }
 
   private del(head: RequestHead, conn: Conn): void {
-    if (this.store.delete(keyOf(head, this.keyScratch))) this.canned(DELETED, conn, false, Route.Store);
-    else this.error(HttpError.KEY_NOT_FOUND, conn, true, Route.Store);
+    const done = this.store.delete(keyOf(head, this.keyScratch), this.preconditionOf(head));
+    if (done === true) this.canned(DELETED, conn, false, Route.Store);
+    else if (done === false) this.error(HttpError.KEY_NOT_FOUND, conn, true, Route.Store);
+    else this.error(HttpError.PRECONDITION_FAILED, conn, true, Route.Store);
   }
 
   private metricsPage(conn: Conn, withBody: boolean): void {

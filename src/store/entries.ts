@@ -13,6 +13,7 @@ import {
   EB_FLAGS,
   F_LARGE,
   F_LINKED,
+  H_ENTRIES,
   S_COUNT,
   S_HAND,
   S_HEAD,
@@ -26,6 +27,8 @@ import type { Views } from './views.js';
 export class Entries {
   /** Geometry of entries being freed: evictions run in the middle of a set that holds its own. */
   private readonly gFree: Geometry;
+  /** Unlinked entries whose free could not take the allocator lock (freed by the next freeEntry). */
+  private readonly later: number[] = [];
 
   constructor(
     private readonly v: Views,
@@ -61,22 +64,41 @@ export class Entries {
 
   /** Frees the memory of an unlinked (or never linked) entry; takes the allocator lock. */
   freeEntry(ref: number): void {
-    const v = this.v;
-    const large = (v.u8[ref * 8 + EB_FLAGS]! & F_LARGE) !== 0;
-    const g = large ? this.gFree.measureEntry(v.u8, v.u32, ref) : null;
     this.locks.lockAllocator();
     try {
-      if (g !== null) {
-        const pt = (ref * 8 + g.valueOff) >>> 2;
-        for (let i = 0; i < g.nPages; i++) {
-          const page = v.u32[pt + i]!;
-          if (page !== 0xffffffff) v.alloc.freePageLocked(page);
-        }
-      }
-      v.alloc.freeSlotLocked(ref);
+      this.freeEntryLocked(ref);
+      // entries whose free timed out earlier (see freeEntrySafe): this thread holds the lock now
+      const later = this.later;
+      while (later.length !== 0) this.freeEntryLocked(later.pop()!);
     } finally {
       this.locks.unlockAllocator();
     }
+  }
+
+  /**
+   * freeEntry for a path that is already failing (a set unwinding after a throw): when the
+   * allocator lock cannot be had either, the entry is kept in this thread's list and freed by its
+   * next freeEntry, instead of leaking or throwing over the first error.
+   */
+  freeEntrySafe(ref: number): void {
+    try {
+      this.freeEntry(ref);
+    } catch {
+      this.later.push(ref);
+    }
+  }
+
+  private freeEntryLocked(ref: number): void {
+    const v = this.v;
+    if ((v.u8[ref * 8 + EB_FLAGS]! & F_LARGE) !== 0) {
+      const g = this.gFree.measureEntry(v.u8, v.u32, ref);
+      const pt = (ref * 8 + g.valueOff) >>> 2;
+      for (let i = 0; i < g.nPages; i++) {
+        const page = v.u32[pt + i]!;
+        if (page !== 0xffffffff) v.alloc.freePageLocked(page);
+      }
+    }
+    v.alloc.freeSlotLocked(ref);
   }
 
   /** Unlinks a live entry from stripe s (index slot `slot`) and frees it. */
@@ -88,6 +110,7 @@ export class Entries {
     v.u8[ref * 8 + EB_FLAGS] = v.u8[ref * 8 + EB_FLAGS]! & ~F_LINKED;
     const sw = v.stripeWord(s);
     u32[sw + S_COUNT] = u32[sw + S_COUNT]! - 1;
+    Atomics.sub(u32, H_ENTRIES, 1);
     v.f64[v.stripeF64(s) + SF_PAYLOAD] -= (u32[ref * 2 + E_MISC]! & 0xffff) + u32[ref * 2 + E_VALUE_LEN]!;
     this.freeEntry(ref);
   }

@@ -25,15 +25,21 @@ import type { StoreOptions } from './api.js';
 const MAX_MEMORY = Math.min(2 ** 32, constants.MAX_LENGTH);
 
 export const MAGIC = 0x53435331; // "SCS1"
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 /** Data page: the unit the global allocator hands out (slab pages and large-value pages). */
 export const PAGE_SHIFT = 16;
 export const PAGE = 1 << PAGE_SHIFT;
 
-/** Index slots per key of capacity; a stripe evicts once 90% of its slots are used. */
-const INDEX_SLACK = 1.25;
-const INDEX_FILL = 0.9;
+/**
+ * `--max-keys` is enforced exactly by one global entry count (H_ENTRIES). A stripe's index must
+ * then hold whatever share of the keys the hash spread gives it, not just the mean: it is sized
+ * for the mean + 8 standard deviations of that (binomial) share, + 8, at most 80% full. A stripe
+ * is past that with a probability far under 1e-12 per stripe; only then does it evict on its own
+ * below `--max-keys`.
+ */
+const SPREAD_SIGMAS = 8;
+const INDEX_MAX_LOAD = 0.8;
 
 // header words (u32 index)
 export const H_MAGIC = 0;
@@ -51,7 +57,12 @@ export const H_SWEEP_CURSOR = 11;
 export const H_PAGE_CURSOR = 12;
 export const H_POOL_COUNT = 13;
 export const H_POOL_HEAD = 14;
-/** f64 slots (Float64Array index). */
+/** Entries linked + entries being created (claimed): never above maxKeys once a claim settles. */
+export const H_ENTRIES = 15;
+/** Reservations in flight (uploads not yet published) and the bytes of budget they hold. */
+export const H_RESV_COUNT = 20;
+export const H_RESV_BYTES = 21;
+/** f64 slots (Float64Array index; slot 8 = u32 words 16-17, slot 9 = words 18-19). */
 export const HF_MEMORY = 8;
 export const HF_CREATED_MS = 9;
 /** Allocator lock word and its waiter count, on their own cache line. */
@@ -119,6 +130,12 @@ export const F_LINKED = 2;
 export const F_LARGE = 4;
 /** Large value whose tail did not fit in the head slot: one more (partial) page. */
 export const F_TAIL_PAGE = 8;
+/**
+ * An unpublished reservation: its slot and pages are tagged with the pseudo-stripe `stripes`
+ * (no real stripe, so a stripe reset never frees it and eviction never picks it), and E_OLDER
+ * holds its owner (ownerId + 1) so a dead thread's reservations are reclaimed.
+ */
+export const F_RESERVED = 16;
 
 export const EXPIRY_UNITS_PER_S = 16;
 
@@ -168,8 +185,9 @@ export function computeLayout(opts: StoreOptions): Layout {
     throw new RangeError(`maxValueSize must be an integer from 0 to 2 GiB, got ${opts.maxValueSize}`);
   }
   const stripes = opts.stripes;
-  const slotsPerStripe = Math.max(8, Math.ceil((opts.maxKeys / stripes) * INDEX_SLACK));
-  const stripeCap = Math.max(1, Math.floor(slotsPerStripe * INDEX_FILL));
+  const mean = opts.maxKeys / stripes;
+  const stripeCap = Math.min(opts.maxKeys, Math.ceil(mean + SPREAD_SIGMAS * Math.sqrt(mean) + 8));
+  const slotsPerStripe = Math.max(8, Math.ceil(stripeCap / INDEX_MAX_LOAD));
   const ctTable = 512;
   const classHeads = ctTable + CT_SLOTS * CT_SLOT_BYTES;
   const stripeTable = align(classHeads + MAX_CLASSES * 4, 64);
