@@ -52,6 +52,8 @@ import { EMPTY, decimalDigits } from '../base/bytes.js';
 
 /** Room kept before a body copied into the arena: the longest head a GET answer can have. */
 const HEAD_RESERVE = 640;
+/** Largest declared body drained (not refused unread) under a failed precondition. */
+export const DRAIN_LIMIT = 64 * 1024;
 /** Output budget of one batch; past it the connection yields until the socket drains. */
 export const BATCH_BUDGET = 1024 * 1024;
 
@@ -101,8 +103,10 @@ export class Responder {
       if (head.imCount !== 0 || head.inmCount !== 0) {
         const code = this.preconditionAtHead(head, !isDelete && (hasBody || expect));
         if (code !== 0) {
-          // refused before a declared body is read (then closed, as for 413); a chunked one is drained
-          if (hasBody && (expect || head.contentLength > 0)) return code;
+          // A declared body over DRAIN_LIMIT (or one the client waits to send) is refused before
+          // it is read, and the connection closes, as for 413. A small one costs less to drain than
+          // a new connection (a compare-and-set loser retries at once), as does a chunked one.
+          if (hasBody && (expect || head.contentLength > DRAIN_LIMIT)) return code;
           head.refusal = code;
           head.discardBody = true;
           return 0;
