@@ -93,7 +93,7 @@ test('If-Match: * needs the key to exist, on any line', () => {
 });
 
 test('If-None-Match: * is create-only; tags on a write are refused, both headers together never hold', () => {
-  let r = parse([], ['*']);
+  const r = parse([], ['*']);
   assert.equal(r.code, 0);
   assert.equal(r.pre.kind, PreconditionKind.IfNoneMatchAny);
   assert.equal(r.pre.holds(false, 0, 0), true);
