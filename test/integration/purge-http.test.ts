@@ -216,3 +216,44 @@ test('an empty prefix is refused (it would purge everything); other methods get 
   assert.match(answers[0]!.body.toString(), /prefix must be 1 to 1024 bytes/);
   assert.equal(answers[4]!.headers.get('allow'), 'DELETE');
 });
+
+test('requests that arrive while a purge runs wait for it and are answered after it, in order', async () => {
+  const keys = Array.from({ length: 20_000 }, (_, i) => `late/${i}`);
+  await load(keys);
+  const r = await raw(
+    server.port,
+    [
+      req('DELETE', '/prefix/late/'),
+      req('GET', '/get/late/7'),
+      req('GET', '/healthz', { Connection: 'close' }),
+    ],
+    { gapMs: 1, until: countResponses(3), timeoutMs: 20_000 },
+  );
+  const answers = parseResponses(r.data);
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    [200, 404, 200],
+  );
+  assert.equal(answers[0]!.body.toString(), '20000\n');
+});
+
+test('a client that goes away during a purge: the purge still completes and the thread keeps serving', async () => {
+  const keys = Array.from({ length: 20_000 }, (_, i) => `gone/${i}`);
+  await load(keys);
+  const sock = net.connect(server.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.write(req('DELETE', '/prefix/gone/'));
+  sock.destroy();
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const [a] = await pipelined([req('GET', '/get/gone/19999')]);
+    if (a!.status === 404) break;
+    assert.ok(Date.now() < until, 'the purge finished');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const [h] = await pipelined([req('GET', '/healthz')]);
+  assert.equal(h!.status, 200);
+  const [m] = await pipelined([req('GET', '/metrics')]);
+  assert.match(m!.body.toString(), /^stripecache_cache_entries \d+$/m);
+  assert.doesNotMatch(m!.body.toString(), /route="other",status="500"/);
+});
