@@ -40,10 +40,10 @@ export class PrefixPurge {
   private readonly turn = (): void => {
     const store = this.store;
     const p = this.progress;
-    const stripes = store.stripeCount;
     let slots = 0;
     try {
-      while (this.stripe < stripes && slots < TURN_SLOTS) {
+      // p.stripes is the store's stripe count once the first step filled it in
+      while (this.stripe < p.stripes && slots < TURN_SLOTS) {
         store.purgePrefix(this.prefix, this.stripe, p.cursor, STEP_SLOTS, p);
         slots += p.examined;
         this.purged += p.purged;
@@ -57,7 +57,7 @@ export class PrefixPurge {
       this.onEnd(this.purged, e instanceof StoreLockTimeoutError ? 'busy' : 'failed', e);
       return;
     }
-    if (this.stripe < stripes) {
+    if (this.stripe < p.stripes) {
       this.onTurn();
       setImmediate(this.turn);
     } else {

@@ -48,12 +48,18 @@ import { MOVE_LIMIT, Output } from './output.js';
 import { GetSelector } from './conditional.js';
 import { parseRange } from './range.js';
 import { KeyScratch, keyOf, routeHead } from './routes.js';
+import { beginUpload, finishUpload } from './upload.js';
 import { EMPTY, decimalDigits } from '../base/bytes.js';
 
 /** Room kept before a body copied into the arena: the longest head a GET answer can have. */
 const HEAD_RESERVE = 640;
 /** Largest declared body drained (not refused unread) under a failed precondition. */
 export const DRAIN_LIMIT = 64 * 1024;
+/** The request's Content-Type bytes (a view of its head), or the default. */
+function contentTypeOf(head: RequestHead): Uint8Array {
+  return head.ctLen === 0 ? DEFAULT_CONTENT_TYPE : head.src.subarray(head.ctStart, head.ctStart + head.ctLen);
+}
+
 /** Output budget of one batch; past it the connection yields until the socket drains. */
 export const BATCH_BUDGET = 1024 * 1024;
 
@@ -80,7 +86,9 @@ export class Responder {
     readonly metrics: Metrics,
     private readonly maxValueSize: number,
     private readonly threads: number,
-  ) {}
+  ) {
+    this.out.unpin = (pin) => store.unpin(pin);
+  }
 
   /**
    * Head-time decisions: route, refusals, 413 on a declared length over the limit, and
@@ -113,6 +121,15 @@ export class Responder {
         }
       }
       if (isDelete) {
+        head.discardBody = true;
+        return 0;
+      }
+      const refused = beginUpload(this.store, head, keyOf(head, this.keyScratch), contentTypeOf(head));
+      if (refused !== 0) {
+        // 507/503 before a byte is stored: at once when the client waits for 100 Continue, else
+        // after draining the body (not kept), so the connection stays usable
+        if (expect) return refused;
+        head.refusal = refused;
         head.discardBody = true;
         return 0;
       }
@@ -235,6 +252,8 @@ export class Responder {
     const out = this.out;
     read.reset();
     read.wantBody = withBody;
+    // big bodies leave as pinned views of the store's buffer: no copy, none under the lock
+    read.wantView = withBody;
     // Range and If-None-Match are applied by the selector, under the stripe lock; a plain GET
     // passes none (the whole value, no call)
     const ranged = withBody && head.rangeCount === 1 && head.rangeLen !== 0;
@@ -315,6 +334,7 @@ export class Responder {
         out.hex64(read.etagHi, read.etagLo);
         out.put(ETAG_END_200[conn]!);
         if (inSlab) out.bodyAt(at, n);
+        else if (read.pin !== 0) out.pushViews(read.views, read.pin);
         else if (withBody) out.body(read.body, at);
         this.metrics.request(Route.Get, 200);
         read.body = EMPTY;
@@ -351,6 +371,7 @@ export class Responder {
       this.metrics.request(Route.Get, 304);
     } else {
       if (inSlab) out.bodyAt(at, n);
+      else if (read.pin !== 0) out.pushViews(read.views, read.pin);
       else if (withBody) out.body(read.body, at);
       this.metrics.request(Route.Get, status === ReadStatus.Partial ? 206 : 200);
     }
@@ -365,13 +386,13 @@ export class Responder {
   }
 
   private set(head: RequestHead, conn: Conn): void {
-    const src = head.src;
-    const type =
-      head.ctLen === 0 ? DEFAULT_CONTENT_TYPE : src.subarray(head.ctStart, head.ctStart + head.ctLen);
-    const body = head.body;
-    const value = body.length === 1 ? body[0]! : body.length === 0 ? EMPTY : body;
     const pre = this.preconditionOf(head);
-    const outcome = this.store.set(keyOf(head, this.keyScratch), value, type, head.ttl, pre);
+    let outcome = finishUpload(head, pre);
+    if (outcome === null) {
+      const body = head.body;
+      const value = body.length === 1 ? body[0]! : body.length === 0 ? EMPTY : body;
+      outcome = this.store.set(keyOf(head, this.keyScratch), value, contentTypeOf(head), head.ttl, pre);
+    }
     if (outcome === SetOutcome.PreconditionFailed) {
       this.error(HttpError.PRECONDITION_FAILED, conn, true, Route.Store);
       return;

@@ -147,6 +147,11 @@ export class ReadResult {
    */
   target: Uint8Array | null = null;
   targetOffset = 0;
+  /**
+   * The caller accepts a large body (over one 64 KiB page) as views of the store's buffer
+   * (`views`, pinned: `pin`) instead of a copy.
+   */
+  wantView = false;
 
   // ---- outputs ----
   status: ReadStatus = ReadStatus.Miss;
@@ -155,6 +160,13 @@ export class ReadResult {
   bodyLength = 0;
   /** View of the copied bytes (into `target` or a fresh Buffer); empty when !wantBody or 304/416. */
   body: Uint8Array = EMPTY;
+  /**
+   * 0: the body was copied (`body`). Else the body is `views` (SharedArrayBuffer views, in
+   * order) and the caller MUST call `store.unpin(pin)` once their socket write completed (or the
+   * connection died); until then the bytes stay valid, whatever happens to the key.
+   */
+  pin = 0;
+  readonly views: Uint8Array[] = [];
   readonly contentType = new Uint8Array(MAX_CONTENT_TYPE_BYTES);
   contentTypeLength = 0;
   /**
@@ -183,6 +195,7 @@ export class ReadResult {
     this.wantBody = true;
     this.target = null;
     this.targetOffset = 0;
+    this.wantView = false;
   }
 }
 
@@ -211,6 +224,9 @@ export interface Reservation {
   /** Frees it; the key's old value stays readable. Idempotent. */
   abort(): void;
 }
+
+/** What `reserve` gives: the reservation, or why not (TooLarge: 507, Busy: 503). */
+export type ReserveOutcome = Reservation | typeof SetOutcome.TooLarge | typeof SetOutcome.Busy;
 
 /** Summed over stripes on demand; no hot shared counter. */
 export interface StoreStats {
@@ -247,6 +263,8 @@ export class PurgeProgress {
   examined = 0;
   /** Live entries the last step removed. */
   purged = 0;
+  /** Stripes of the store (filled by every step): a purge is done once stripe `stripes - 1` is. */
+  stripes = 1;
 }
 
 export interface KvStore {
@@ -288,21 +306,17 @@ export interface KvStore {
    * can never fit or nothing more can be evicted; Busy (503 + Retry-After) when reservations in
    * flight hold the budget. Throws RangeError like `set` for bad arguments.
    */
-  reserve(
-    key: Uint8Array,
-    length: number,
-    contentType: Uint8Array,
-    ttlSeconds: number,
-  ): Reservation | typeof SetOutcome.TooLarge | typeof SetOutcome.Busy;
+  reserve(key: Uint8Array, length: number, contentType: Uint8Array, ttlSeconds: number): ReserveOutcome;
   /** Another thread's reservation by `id`, for reading only; null when it is gone. */
   openReservation(id: number): Reservation | null;
+  /** Releases a pin `get` returned in `ReadResult.pin` (same thread). */
+  unpin(pin: number): void;
   stats(): StoreStats;
-  /** Lock stripes: the units a prefix purge steps through (0 .. stripeCount - 1). */
-  readonly stripeCount: number;
   /**
    * One bounded step of a prefix purge in `stripe`: under that stripe's lock, removes every live
    * entry whose key starts with `prefix` in at least `budget` index slots from `cursor` (plus the
-   * rest of the run of occupied slots it ends in), and fills `out`. Returns `out`.
+   * rest of the run of occupied slots it ends in), and fills `out` (`out.stripes`: how many
+   * stripes there are to step through, from 0). Returns `out`.
    */
   purgePrefix(
     prefix: Uint8Array,

@@ -5,6 +5,7 @@
  */
 import { Geometry } from './geometry.js';
 import type { KeyIndex } from './key-index.js';
+import type { Pins } from './pins.js';
 import {
   E_MISC,
   E_NEWER,
@@ -29,6 +30,8 @@ export class Entries {
   private readonly gFree: Geometry;
   /** Unlinked entries whose free could not take the allocator lock (freed by the next freeEntry). */
   private readonly later: number[] = [];
+  /** Set by Store once the pin table is made (they need each other). */
+  pins: Pins | null = null;
 
   constructor(
     private readonly v: Views,
@@ -88,7 +91,24 @@ export class Entries {
     }
   }
 
-  private freeEntryLocked(ref: number): void {
+  /** Re-tags entry `ref`'s slot and pages with `stripe` (the allocator lock held). */
+  readonly retagAllocLocked = (ref: number, stripe: number): void => {
+    const v = this.v;
+    const g = this.gFree.measureEntry(v.u8, v.u32, ref);
+    v.alloc.retagLocked(ref, stripe, (ref * 8 + g.valueOff) >>> 2, g.large ? g.nPages : 0);
+  };
+
+  private readonly retag = (ref: number, stripe: number): void => {
+    this.locks.lockAllocator();
+    try {
+      this.retagAllocLocked(ref, stripe);
+    } finally {
+      this.locks.unlockAllocator();
+    }
+  };
+
+  /** Frees entry `ref` (the allocator lock held). */
+  freeEntryLocked(ref: number): void {
     const v = this.v;
     if ((v.u8[ref * 8 + EB_FLAGS]! & F_LARGE) !== 0) {
       const g = this.gFree.measureEntry(v.u8, v.u32, ref);
@@ -112,6 +132,13 @@ export class Entries {
     u32[sw + S_COUNT] = u32[sw + S_COUNT]! - 1;
     Atomics.sub(u32, H_ENTRIES, 1);
     v.f64[v.stripeF64(s) + SF_PAYLOAD] -= (u32[ref * 2 + E_MISC]! & 0xffff) + u32[ref * 2 + E_VALUE_LEN]!;
+    // a pinned large value is being sent as views: the last unpin frees it (pins.ts)
+    if (
+      (v.u8[ref * 8 + EB_FLAGS]! & F_LARGE) !== 0 &&
+      this.pins?.deferFreeLocked(ref, v.L.stripes, this.retag)
+    ) {
+      return;
+    }
     this.freeEntry(ref);
   }
 }

@@ -2,7 +2,7 @@
  * Where everything lives in the one SharedArrayBuffer. `--memory` is the whole buffer: header,
  * content-type table, stripe table, index and page table are carved first, the rest is data pages.
  *
- *   [header 512 B][content types 64 x 260 B][class heads][stripes x 128 B][index][page meta][pages]
+ *   [header 512 B][content types 64 x 260 B][class heads][pin table][stripes x 128 B][index][page meta][pages]
  *
  * All offsets are derived from the options alone, so `attach` recomputes them from the header.
  *
@@ -25,7 +25,7 @@ import type { StoreOptions } from './api.js';
 const MAX_MEMORY = Math.min(2 ** 32, constants.MAX_LENGTH);
 
 export const MAGIC = 0x53435331; // "SCS1"
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 /** Data page: the unit the global allocator hands out (slab pages and large-value pages). */
 export const PAGE_SHIFT = 16;
@@ -110,7 +110,7 @@ export const KIND_LARGE = 2;
 
 /**
  * Entry header, in u32 words from the entry's first word (entry ref = byte offset / 8).
- * 36 bytes, then key, then an inline content type (only when not interned), then for large
+ * 40 bytes, then key, then an inline content type (only when not interned), then for large
  * values the page table (u32 aligned), then the inline value or the value's tail.
  */
 export const E_TAG = 0; // allocator truth: owning stripe + 1, 0 when the slot is free
@@ -122,7 +122,12 @@ export const E_MISC = 5; // key length (u16), then byte 22 = ct ref, byte 23 = f
 export const E_EXPIRY = 6; // 1/16 s since creation; 0 = never
 export const E_VER_LO = 7;
 export const E_VER_HI = 8;
-export const E_HEADER_BYTES = 36;
+/** Pins (readers sending the value as views of the buffer) + PIN_UNLINKED once unlinked. */
+export const E_PINS = 9;
+export const E_HEADER_BYTES = 40;
+export const PIN_UNLINKED = 0x80000000;
+/** Pin table: slots of (owner + 1, entry ref); a pin id is its slot + 1. */
+export const PIN_SLOTS = 4096;
 export const EB_CT_REF = 22;
 export const EB_FLAGS = 23;
 export const F_VISITED = 1;
@@ -149,6 +154,7 @@ export interface Layout {
   readonly stripeCap: number;
   readonly ctTable: number; // byte offset
   readonly classHeads: number; // byte offset
+  readonly pinTable: number; // byte offset
   readonly stripeTable: number; // byte offset
   readonly index: number; // byte offset
   readonly pageMeta: number; // byte offset
@@ -190,7 +196,8 @@ export function computeLayout(opts: StoreOptions): Layout {
   const slotsPerStripe = Math.max(8, Math.ceil(stripeCap / INDEX_MAX_LOAD));
   const ctTable = 512;
   const classHeads = ctTable + CT_SLOTS * CT_SLOT_BYTES;
-  const stripeTable = align(classHeads + MAX_CLASSES * 4, 64);
+  const pinTable = align(classHeads + MAX_CLASSES * 4, 64);
+  const stripeTable = pinTable + PIN_SLOTS * 8;
   const index = stripeTable + stripes * STRIPE_BYTES;
   const pageMeta = index + stripes * slotsPerStripe * 8;
   const perPage = PAGE + PAGE_META_ARRAYS * 4;
@@ -216,6 +223,7 @@ export function computeLayout(opts: StoreOptions): Layout {
     stripeCap,
     ctTable,
     classHeads,
+    pinTable,
     stripeTable,
     index,
     pageMeta,

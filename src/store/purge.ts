@@ -80,36 +80,38 @@ export function purgeStripeLocked(
   out.purged = purged;
 }
 
-/** `KvStore.purgePrefix` for one attached store: checks its arguments, then one locked step. */
-export class Purger {
-  constructor(
-    private readonly v: Views,
-    private readonly locks: StripeLocks,
-    private readonly index: KeyIndex,
-    private readonly entries: Entries,
-    private readonly expiry: Expiry,
-  ) {}
+/** The parts of a `Store` a purge works with. */
+export interface PurgeParts {
+  readonly views: Views;
+  readonly locks: StripeLocks;
+  readonly index: KeyIndex;
+  readonly entries: Entries;
+  readonly expiry: Expiry;
+}
 
-  step(
-    prefix: Uint8Array,
-    stripe: number,
-    cursor: number,
-    budget: number,
-    out: PurgeProgress,
-  ): PurgeProgress {
-    const stripes = this.v.L.stripes;
-    if (!(Number.isInteger(stripe) && stripe >= 0 && stripe < stripes)) {
-      throw new RangeError(`stripe must be an integer from 0 to ${stripes - 1}, got ${stripe}`);
-    }
-    if (prefix.length === 0 || prefix.length > MAX_KEY_BYTES) {
-      throw new RangeError(`prefix must be 1 to ${MAX_KEY_BYTES} bytes, got ${prefix.length}`);
-    }
-    this.locks.lockStripe(stripe);
-    try {
-      purgeStripeLocked(this.v, this.index, this.entries, this.expiry, stripe, prefix, cursor, budget, out);
-    } finally {
-      this.locks.unlockStripe(stripe);
-    }
-    return out;
+/** `KvStore.purgePrefix` for `store`: checks its arguments, then one locked step. */
+export function purgeFor(
+  store: PurgeParts,
+  prefix: Uint8Array,
+  stripe: number,
+  cursor: number,
+  budget: number,
+  out: PurgeProgress,
+): PurgeProgress {
+  const v = store.views;
+  const stripes = v.L.stripes;
+  out.stripes = stripes;
+  if (!(Number.isInteger(stripe) && stripe >= 0 && stripe < stripes)) {
+    throw new RangeError(`stripe must be an integer from 0 to ${stripes - 1}, got ${stripe}`);
   }
+  if (prefix.length === 0 || prefix.length > MAX_KEY_BYTES) {
+    throw new RangeError(`prefix must be 1 to ${MAX_KEY_BYTES} bytes, got ${prefix.length}`);
+  }
+  store.locks.lockStripe(stripe);
+  try {
+    purgeStripeLocked(v, store.index, store.entries, store.expiry, stripe, prefix, cursor, budget, out);
+  } finally {
+    store.locks.unlockStripe(stripe);
+  }
+  return out;
 }

@@ -5,7 +5,9 @@
  * unlocked; a held allocator lock is taken over and the allocator's derived lists rebuilt, which
  * also frees the dead owner's unpublished reservations.
  */
+import type { Entries } from './entries.js';
 import type { KeyIndex } from './key-index.js';
+import type { Pins } from './pins.js';
 import {
   H_ALLOC_LOCK,
   H_ENTRIES,
@@ -26,7 +28,14 @@ import type { StripeLocks } from './stripe-locks.js';
 import type { Views } from './views.js';
 
 /** Returns how many stripes were reset. */
-export function reclaimOwner(v: Views, locks: StripeLocks, index: KeyIndex, ownerId: number): number {
+export function reclaimOwner(
+  v: Views,
+  locks: StripeLocks,
+  index: KeyIndex,
+  entries: Entries,
+  pins: Pins,
+  ownerId: number,
+): number {
   const dead = ownerId + 1;
   if (dead === v.me) throw new RangeError('reclaimOwner: cannot reclaim this store instance own locks');
   const stripes = v.L.stripes;
@@ -60,7 +69,10 @@ export function reclaimOwner(v: Views, locks: StripeLocks, index: KeyIndex, owne
       u32[sw + S_VER_LO] = 0;
       v.f64[v.stripeF64(s) + SF_PAYLOAD] = 0;
     }
+    // pins first: the dead owner's are dropped, live owners' in reset stripes keep their entries
+    const zombies = pins.reclaimLocked(dead, reset, entries.retagAllocLocked);
     const freed = v.alloc.rebuildLocked(reset, dead);
+    for (const ref of zombies) entries.freeEntryLocked(ref);
     Atomics.sub(u32, H_RESV_BYTES, freed);
     Atomics.sub(u32, H_RESV_COUNT, v.alloc.freedReservations);
   } finally {

@@ -28,6 +28,7 @@ import {
   E_MISC,
   E_NEWER,
   E_OLDER,
+  E_PINS,
   E_TAG,
   E_VALUE_LEN,
   E_VER_HI,
@@ -302,6 +303,7 @@ export function reserveFor(
     const flags = (g.large ? F_LARGE : 0) | (g.tailPage ? F_TAIL_PAGE : 0) | F_RESERVED;
     u32[ref * 2 + E_NEWER] = 0;
     u32[ref * 2 + E_OLDER] = v.me; // owner, for reclaimOwner
+    u32[ref * 2 + E_PINS] = 0;
     u32[ref * 2 + E_HASH] = h;
     u32[ref * 2 + E_VALUE_LEN] = length;
     u32[ref * 2 + E_MISC] = keyLen | (ctRef << 16) | (flags << 24);

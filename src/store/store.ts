@@ -4,9 +4,8 @@
  * index (key-index.ts), entry geometry (geometry.ts), copies (copy.ts), the entry list and freeing
  * (entries.ts), eviction (eviction.ts), interned content types (content-types.ts), expiry
  * (expiry.ts) and crash reclaim (reclaim.ts). The get and set paths stay here, in one function
- * each, so their hot loop is one piece of code to read and for V8 to optimise. Reservations
- * (reservation.ts) and delete/check (keyed-ops.ts) live beside them.
- * ETag: a random 64-bit epoch XOR a per-stripe 64-bit version bumped by every set (README).
+ * each, so their hot loop is one piece of code for V8 to optimise; see also reservation.ts,
+ * pins.ts, keyed-ops.ts. ETag: random 64-bit epoch XOR a per-stripe 64-bit version (README).
  */
 import { EMPTY } from '../base/bytes.js';
 import { endianness } from 'node:os';
@@ -19,6 +18,7 @@ import {
   type Precondition,
   type ReadResult,
   type Reservation,
+  type ReserveOutcome,
   type StoreOptions,
   type StoreStats,
 } from './api.js';
@@ -37,6 +37,7 @@ import {
   E_MISC,
   E_NEWER,
   E_OLDER,
+  E_PINS,
   E_VALUE_LEN,
   E_VER_HI,
   E_VER_LO,
@@ -61,8 +62,9 @@ import {
 } from './layout.js';
 import { KeyedOps } from './keyed-ops.js';
 import { lockWord, unlockWord } from './lock.js';
+import { Pins } from './pins.js';
 import { holdsAt } from './precondition.js';
-import { Purger } from './purge.js';
+import { purgeFor } from './purge.js';
 import { reclaimOwner } from './reclaim.js';
 import { StripeLocks } from './stripe-locks.js';
 import { openReservation, reserveFor } from './reservation.js';
@@ -80,9 +82,7 @@ export class Store implements KvStore {
   readonly locks: StripeLocks;
   readonly index: KeyIndex;
   readonly eviction: Eviction;
-  readonly stripeCount: number;
-  /** One bounded step of a prefix purge (purge.ts). */
-  readonly purgePrefix: KvStore['purgePrefix'];
+  readonly purgePrefix: KvStore['purgePrefix'] = (...step) => purgeFor(this, ...step);
 
   /** @internal parts reservation.ts works with (`ReservationParts`) */
   readonly entries: Entries;
@@ -92,6 +92,7 @@ export class Store implements KvStore {
   /** Geometry of the entry being set or read. */
   private readonly g: Geometry;
   private readonly keyed: KeyedOps;
+  private readonly pins: Pins;
   /** Slot the running set allocated and has not linked yet (0 = none): freed if the set throws. */
   private unlinked = 0;
   /** The running set holds a claim on the global entry count (released if it fails). */
@@ -129,10 +130,9 @@ export class Store implements KvStore {
     this.cts = new ContentTypes(v, this.locks);
     this.expiry = new Expiry(v, this.locks, this.index, this.entries);
     this.g = new Geometry(v.alloc);
+    this.pins = new Pins(v, this.entries);
+    this.entries.pins = this.pins;
     this.keyed = new KeyedOps(v, this.locks, this.index, this.entries, this.expiry);
-    this.stripeCount = v.L.stripes;
-    const purger = new Purger(v, this.locks, this.index, this.entries, this.expiry);
-    this.purgePrefix = purger.step.bind(purger);
   }
 
   /** Milliseconds clock for TTLs; tests replace it. */
@@ -144,7 +144,7 @@ export class Store implements KvStore {
     this.expiry.now = clock;
   }
 
-  /** Stripe lock acquisitions by this instance that missed the fast path (for benchmarks). */
+  /** Stripe lock acquisitions by this instance that missed the fast path (benchmarks). */
   get contendedLocks(): number {
     return this.locks.contended;
   }
@@ -215,6 +215,7 @@ export class Store implements KvStore {
         if (ref === 0) return SetOutcome.TooLarge;
         u32[ref * 2 + E_NEWER] = 0;
         u32[ref * 2 + E_OLDER] = 0;
+        u32[ref * 2 + E_PINS] = 0;
         this.unlinked = ref;
       }
       const eb = ref * 8;
@@ -271,7 +272,10 @@ export class Store implements KvStore {
     } finally {
       // a throw (a lock timeout while allocating pages or evicting) between allocating the slot
       // and linking it: free it, or it would leak (nothing references it)
-      if (this.unlinked !== 0) this.dropUnlinked();
+      if (this.unlinked !== 0) {
+        this.entries.freeEntrySafe(this.unlinked);
+        this.unlinked = 0;
+      }
       if (this.claimed) {
         this.claimed = false;
         Atomics.sub(u32, H_ENTRIES, 1);
@@ -280,16 +284,11 @@ export class Store implements KvStore {
     }
   }
 
-  /** Frees the slot a failed set allocated but never linked (its flags say whether it has pages). */
-  private dropUnlinked(): void {
-    const ref = this.unlinked;
-    this.unlinked = 0;
-    this.entries.freeEntrySafe(ref);
-  }
-
   get(key: Uint8Array, out: ReadResult): ReadStatus {
     const prevBody = out.body;
     out.body = EMPTY;
+    out.pin = 0;
+    if (out.views.length !== 0) out.views.length = 0;
     out.bodyStart = 0;
     out.bodyLength = 0;
     out.totalLength = 0;
@@ -372,6 +371,10 @@ export class Store implements KvStore {
       if (out.wantBody && len > 0) {
         const large = (f & F_LARGE) !== 0;
         const g = large ? this.g.measure(keyLen, ctInline, total) : null;
+        // pinned: views of the buffer, no copy under the lock (pins.ts)
+        if (g !== null && out.wantView && this.pins.pinLocked(ref, g, start, len, out)) {
+          return (out.status = status);
+        }
         const from = eb + valueStart(keyLen, ctInline, total) + start;
         const t = out.target;
         if (t !== null && out.targetOffset >= 0 && out.targetOffset + len <= t.length) {
@@ -414,12 +417,7 @@ export class Store implements KvStore {
     return this.keyed.check(key, pre);
   }
 
-  reserve(
-    key: Uint8Array,
-    length: number,
-    contentType: Uint8Array,
-    ttlSeconds: number,
-  ): Reservation | typeof SetOutcome.TooLarge | typeof SetOutcome.Busy {
+  reserve(key: Uint8Array, length: number, contentType: Uint8Array, ttlSeconds: number): ReserveOutcome {
     return reserveFor(this, key, length, contentType, ttlSeconds);
   }
 
@@ -427,14 +425,15 @@ export class Store implements KvStore {
     return openReservation(this, id);
   }
 
+  unpin(pin: number): void {
+    this.pins.unpin(pin);
+  }
+
   stats(): StoreStats {
     return sumStats(this.views);
   }
 
-  /**
-   * Reclaims expired entries in up to `maxStripes` stripes (round robin); returns how many.
-   * Each stripe is scanned a bounded number of entries per visit (see expiry.ts).
-   */
+  /** Reclaims expired entries in up to `maxStripes` stripes, round robin, a bounded scan each (expiry.ts). */
   sweepExpired(maxStripes: number): number {
     return this.expiry.sweep(maxStripes);
   }
@@ -445,6 +444,6 @@ export class Store implements KvStore {
    * stripes were reset.
    */
   reclaimOwner(ownerId: number): number {
-    return reclaimOwner(this.views, this.locks, this.index, ownerId);
+    return reclaimOwner(this.views, this.locks, this.index, this.entries, this.pins, ownerId);
   }
 }

@@ -120,8 +120,6 @@ export class FakeStore implements KvStore {
   }
 
   /** One stripe, purged in one step. */
-  readonly stripeCount = 1;
-
   purgePrefix(
     prefix: Uint8Array,
     _stripe: number,
@@ -138,6 +136,7 @@ export class FakeStore implements KvStore {
       }
     }
     out.cursor = 0;
+    out.stripes = 1;
     out.done = true;
     out.examined = this.map.size + purged;
     out.purged = purged;
@@ -157,6 +156,10 @@ export class FakeStore implements KvStore {
 
   openReservation(_id: number): Reservation | null {
     return null;
+  }
+
+  unpin(_pin: number): void {
+    throw new Error('FakeStore never pins');
   }
 
   stats(): StoreStats {

@@ -164,3 +164,37 @@ test('conditions the store cannot express are refused with 400, not ignored', as
   assert.match(answers[0]!.body.toString(), /If-None-Match takes only \*/);
   assert.equal(answers[3]!.body.toString(), 'v');
 });
+
+test('a large upload whose condition stops holding while its body arrives is refused when it completes', async () => {
+  await ask([req('PUT', '/store/c/slow', {}, 'v0')]);
+  const e0 = (await current('c/slow')).etag!;
+  const size = 256 * 1024;
+  const head = `PUT /store/c/slow HTTP/1.1\r\nHost: x\r\nIf-Match: ${e0}\r\nContent-Length: ${size}\r\n\r\n`;
+  const net = await import('node:net');
+  const sock = net.connect(server.port, '127.0.0.1');
+  const got: Buffer[] = [];
+  sock.on('data', (d: Buffer) => got.push(d));
+  await new Promise((r) => sock.once('connect', r));
+  // the head passes the early check; half the body goes in
+  sock.write(head + 'a'.repeat(size / 2));
+  await new Promise((r) => setTimeout(r, 100));
+  // another writer changes the key meanwhile
+  const [other] = await ask([req('PUT', '/store/c/slow', {}, 'other')]);
+  assert.equal(other!.status, 200);
+  sock.write('a'.repeat(size / 2));
+  const until = Date.now() + 10_000;
+  while (parseResponses(Buffer.concat(got)).length === 0 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  sock.destroy();
+  const [a] = parseResponses(Buffer.concat(got));
+  assert.equal(a?.status, 412);
+  assert.equal((await current('c/slow')).body, 'other');
+
+  // the same upload with the current tag is stored
+  const e1 = (await current('c/slow')).etag!;
+  const [ok] = await ask([req('PUT', '/store/c/slow', { 'If-Match': e1 }, 'b'.repeat(size))]);
+  assert.equal(ok!.status, 200);
+  const [stored] = await ask([req('GET', '/get/c/slow')]);
+  assert.equal(stored!.headers.get('content-length'), String(size));
+});
