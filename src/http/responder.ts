@@ -124,7 +124,13 @@ export class Responder {
         head.discardBody = true;
         return 0;
       }
-      const refused = beginUpload(this.store, head, keyOf(head, this.keyScratch), contentTypeOf(head));
+      const refused = beginUpload(
+        this.store,
+        head,
+        keyOf(head, this.keyScratch),
+        contentTypeOf(head),
+        this.maxValueSize,
+      );
       if (refused !== 0) {
         // 507/503 before a byte is stored: at once when the client waits for 100 Continue, else
         // after draining the body (not kept), so the connection stays usable
