@@ -38,6 +38,10 @@ export const HttpError = {
   VERSION: 27,
   INTERNAL: 28,
   STORE_BUSY: 29,
+  BAD_PREFIX: 30,
+  METHOD_PREFIX: 31,
+  PRECONDITION_FAILED: 32,
+  BAD_PRECONDITION: 33,
 } as const;
 export type HttpError = (typeof HttpError)[keyof typeof HttpError];
 
@@ -87,6 +91,15 @@ export const ERRORS: readonly ErrorInfo[] = [
   e('VERSION', 505, true, 'HTTP version not supported (1.0 and 1.1 only)'),
   e('INTERNAL', 500, true, 'internal error'),
   e('STORE_BUSY', 503, true, 'store busy: a lock was not released in time; retry', 'Retry-After: 1\r\n'),
+  e('BAD_PREFIX', 400, false, 'prefix must be 1 to 1024 bytes after percent-decoding'),
+  e('METHOD_PREFIX', 405, false, 'method not allowed', 'Allow: DELETE\r\n'),
+  e('PRECONDITION_FAILED', 412, false, 'precondition failed: If-Match or If-None-Match does not hold'),
+  e(
+    'BAD_PRECONDITION',
+    400,
+    false,
+    'If-Match takes at most 8 field lines of 8 tags; on a write If-None-Match takes only *',
+  ),
 ];
 
 export const REASONS: Readonly<Record<number, string>> = {
@@ -100,6 +113,7 @@ export const REASONS: Readonly<Record<number, string>> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
+  412: 'Precondition Failed',
   413: 'Content Too Large',
   414: 'URI Too Long',
   416: 'Range Not Satisfiable',

@@ -80,8 +80,8 @@ export function inmMatches(src: Uint8Array, start: number, len: number, hi: numb
   return false;
 }
 
-/** Eight hex digits at `at` as a u32, or -1. */
-function hex32(src: Uint8Array, at: number): number {
+/** Eight hex digits at `at` as a u32, or -1 (also read by preconditions.ts: our ETags are 16 of them). */
+export function hex32(src: Uint8Array, at: number): number {
   let v = 0;
   for (let i = 0; i < 8; i++) {
     const c = src[at + i]!;

@@ -24,6 +24,8 @@ export const OUTPUT_CAP = 256 * 1024;
 const LINGER_MS = 2000;
 /** The HTTP/2 client connection preface (RFC 9113 §3.4): HTTP/2 with prior knowledge. */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+/** `parser.pending` while a deferred answer is prepared and no input followed the request yet. */
+const NOTHING_PENDING = new Uint8Array(0);
 
 /** What a connection needs from its thread's server. */
 export interface ConnectionHost {
@@ -83,6 +85,10 @@ export class Connection implements ParserHandler, WriteOwner {
   private held: Buffer | null = null;
   /** pendingOut at the last sweep (write progress of a slow reader). */
   lastWritable = 0;
+  /** An answer is being prepared across turns (deferAnswer); nothing more is parsed until it is out. */
+  private waiting = false;
+  /** How the deferred answer leaves the connection (Close once a shutdown began meanwhile). */
+  private deferredConn: Conn = Conn.Keep;
   private finSent = false;
   private lingerTimer: NodeJS.Timeout | null = null;
   /** Bytes of the HTTP/2 preface matched so far; -1 once the connection is HTTP/1.1. */
@@ -270,7 +276,7 @@ export class Connection implements ParserHandler, WriteOwner {
 
   private readonly onDrain = (): void => {
     this.lastActive = Date.now();
-    if (!this.drainWait || this.ended) return;
+    if (!this.drainWait || this.ended || this.waiting) return;
     this.drainWait = false;
     if (this.parser.pending !== null) {
       // The requests a Yield left are parsed only with a slot.
@@ -341,20 +347,60 @@ export class Connection implements ParserHandler, WriteOwner {
         return Stop;
       }
       this.inFlightAtShutdown = false;
-      responder.answer(head, Conn.Close);
+      return this.reply(head, Conn.Close);
+    }
+    if (!head.keepAlive) return this.reply(head, Conn.Close);
+    return this.reply(head, head.minor === 0 ? Conn.KeepAlive10 : Conn.Keep);
+  }
+
+  private reply(head: RequestHead, conn: Conn): number {
+    const responder = this.host.responder;
+    if (responder.defers(head)) {
+      this.deferAnswer(head, conn);
+      return Yield;
+    }
+    responder.answer(head, conn);
+    if (conn === Conn.Close) {
       this.end();
       return Stop;
     }
-    if (!head.keepAlive) {
-      responder.answer(head, Conn.Close);
-      this.end();
-      return Stop;
-    }
-    responder.answer(head, head.minor === 0 ? Conn.KeepAlive10 : Conn.Keep);
     // Stop answering once this connection's output (this batch plus what the kernel has not
     // taken yet) passes its cap; the rest waits for the drain.
     return responder.out.batchBytes + this.pendingOut > OUTPUT_CAP ? Yield : Next;
   }
+
+  /**
+   * An answer that takes several turns (a prefix purge): reading stops and what arrives or was
+   * pipelined after the request waits in `parser.pending` (a placeholder when there is nothing
+   * yet, so that `feed` queues), to be parsed once the answer is out.
+   */
+  private deferAnswer(head: RequestHead, conn: Conn): void {
+    this.waiting = true;
+    this.deferredConn = conn;
+    if (this.parser.pending === null) this.parser.pending = NOTHING_PENDING;
+    this.host.responder.answerLater(head, this.onDeferredReady, this.onDeferredTurn);
+  }
+
+  private readonly onDeferredTurn = (): void => {
+    this.lastActive = Date.now();
+  };
+
+  private readonly onDeferredReady = (write: (conn: Conn) => void, error: unknown): void => {
+    this.waiting = false;
+    if (error !== null) this.host.log(error);
+    if (this.socket.destroyed || this.ended) return;
+    if (this.parser.pending === NOTHING_PENDING) this.parser.pending = null;
+    this.lastActive = Date.now();
+    const conn = this.host.closing ? Conn.Close : this.deferredConn;
+    this.inFlightAtShutdown = false;
+    this.host.responder.out.mark();
+    write(conn);
+    if (conn === Conn.Close) this.end();
+    this.drainWait = false;
+    this.flush();
+    if (this.ended) return;
+    if (!this.drainWait) this.socket.resume();
+  };
 
   onError(code: number, head: RequestHead): void {
     if (code !== HttpError.NONE) {

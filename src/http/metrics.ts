@@ -33,13 +33,15 @@ export const C_HEADER_TIMEOUTS = 28;
 export const C_IDLE_CLOSED = 30;
 /** Requests answered over HTTP/2 (also counted by route and status). */
 export const C_H2_REQUESTS = 32;
+/** Entries removed by DELETE /prefix/ (counted by the thread that ran the purge). */
+export const C_PURGED = 34;
 const C_REQUESTS = 64;
 
-const ROUTES = ['root', 'store', 'get', 'healthz', 'metrics', 'other'] as const;
-export const Route = { Root: 0, Store: 1, Get: 2, Healthz: 3, Metrics: 4, Other: 5 } as const;
+const ROUTES = ['root', 'store', 'get', 'healthz', 'metrics', 'other', 'prefix'] as const;
+export const Route = { Root: 0, Store: 1, Get: 2, Healthz: 3, Metrics: 4, Other: 5, Prefix: 6 } as const;
 
 const STATUSES = [
-  200, 201, 204, 206, 304, 400, 404, 405, 408, 413, 414, 416, 431, 500, 501, 503, 505, 507, 0,
+  200, 201, 204, 206, 304, 400, 404, 405, 408, 412, 413, 414, 416, 431, 500, 501, 503, 505, 507, 0,
 ] as const;
 const STATUS_INDEX = new Int8Array(600).fill(STATUSES.length - 1);
 STATUSES.forEach((s, i) => {
@@ -223,6 +225,7 @@ const FAMILIES: readonly Family[] = [
     type: 'counter',
     index: C_IDLE_CLOSED,
   },
+  { name: 'purged_total', help: 'Entries removed by DELETE /prefix/.', type: 'counter', index: C_PURGED },
 ];
 
 /** Prometheus text exposition (version 0.0.4) of every thread's slot plus the store's stats. */

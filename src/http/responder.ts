@@ -1,6 +1,14 @@
 import { Method } from '../parser/llhttp.js';
 import { TOKEN_100_CONTINUE, equalsToken, type RequestHead } from '../parser/request.js';
-import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
+import {
+  Precondition,
+  PreconditionKind,
+  ReadResult,
+  ReadStatus,
+  SetOutcome,
+  type KvStore,
+} from '../store/api.js';
+import { parseWritePrecondition } from './preconditions.js';
 import {
   BODY_416,
   CONNECTION_LINES,
@@ -34,7 +42,8 @@ import {
   type Canned,
 } from './canned.js';
 import { ERRORS, HttpError } from '../base/errors.js';
-import { Metrics, Route, renderMetrics } from './metrics.js';
+import { C_PURGED, Metrics, Route, renderMetrics } from './metrics.js';
+import { PrefixPurge, type PurgeEnd } from './purge.js';
 import { MOVE_LIMIT, Output } from './output.js';
 import { GetSelector } from './conditional.js';
 import { parseRange } from './range.js';
@@ -44,6 +53,8 @@ import { EMPTY, decimalDigits } from '../base/bytes.js';
 
 /** Room kept before a body copied into the arena: the longest head a GET answer can have. */
 const HEAD_RESERVE = 640;
+/** Largest declared body drained (not refused unread) under a failed precondition. */
+export const DRAIN_LIMIT = 64 * 1024;
 /** The request's Content-Type bytes (a view of its head), or the default. */
 function contentTypeOf(head: RequestHead): Uint8Array {
   return head.ctLen === 0 ? DEFAULT_CONTENT_TYPE : head.src.subarray(head.ctStart, head.ctStart + head.ctLen);
@@ -60,6 +71,8 @@ export class Responder {
   private readonly read = new ReadResult();
   private readonly selector = new GetSelector();
   private readonly keyScratch = new KeyScratch();
+  /** The write precondition being checked (refilled from the request head where it is used). */
+  private readonly pre = new Precondition();
   /** Length of the last 200 head (see get). */
   private headGuess = HEAD_RESERVE;
   /** Set once shutdown began: /healthz answers 503. */
@@ -89,8 +102,25 @@ export class Responder {
       head.discardBody = true;
       return 0;
     }
-    if (head.route === Route.Store && head.method !== Method.DELETE) {
-      if (head.contentLength > this.maxValueSize) return HttpError.PAYLOAD_TOO_LARGE;
+    if (head.route === Route.Store) {
+      const isDelete = head.method === Method.DELETE;
+      if (!isDelete && head.contentLength > this.maxValueSize) return HttpError.PAYLOAD_TOO_LARGE;
+      if (head.imCount !== 0 || head.inmCount !== 0) {
+        const code = this.preconditionAtHead(head, !isDelete && (hasBody || expect));
+        if (code !== 0) {
+          // A declared body over DRAIN_LIMIT (or one the client waits to send) is refused before
+          // it is read, and the connection closes, as for 413. A small one costs less to drain than
+          // a new connection (a compare-and-set loser retries at once), as does a chunked one.
+          if (hasBody && (expect || head.contentLength > DRAIN_LIMIT)) return code;
+          head.refusal = code;
+          head.discardBody = true;
+          return 0;
+        }
+      }
+      if (isDelete) {
+        head.discardBody = true;
+        return 0;
+      }
       const refused = beginUpload(
         this.store,
         head,
@@ -112,6 +142,71 @@ export class Responder {
     // Other requests have no use for a body: drain it.
     head.discardBody = true;
     return 0;
+  }
+
+  /**
+   * A write's If-Match / If-None-Match at head time: 0, or the refusal to answer. With a body
+   * still to come, the store's advisory `check` refuses it before it is read; the write itself
+   * checks again, atomically.
+   */
+  private preconditionAtHead(head: RequestHead, bodyToCome: boolean): number {
+    const pre = this.pre;
+    const code = parseWritePrecondition(head, pre);
+    if (code !== 0 || !bodyToCome || pre.kind === PreconditionKind.None) return code;
+    return this.store.check(keyOf(head, this.keyScratch), pre) ? 0 : HttpError.PRECONDITION_FAILED;
+  }
+
+  /** The write precondition for the request being answered, or undefined when it has none. */
+  private preconditionOf(head: RequestHead): Precondition | undefined {
+    if (head.imCount === 0 && head.inmCount === 0) return undefined;
+    // parsed again from the head's bytes: another connection's head may have used `pre` since
+    parseWritePrecondition(head, this.pre);
+    return this.pre.kind === PreconditionKind.None ? undefined : this.pre;
+  }
+
+  /** Whether `answer` would not answer `head` at once: `answerLater` answers it in a later turn. */
+  defers(head: RequestHead): boolean {
+    return head.route === Route.Prefix && head.refusal === 0;
+  }
+
+  /**
+   * Starts a request that `defers` (a prefix purge). `ready` is called once, in a later turn,
+   * with a function that writes the answer into `out`, given how the connection goes on (the connection calls it when it is still
+   * there to flush it, and drops it otherwise) and the unexpected error that ended the work, if
+   * one did (to be logged). `onTurn` runs between the purge's turns.
+   */
+  answerLater(
+    head: RequestHead,
+    ready: (write: (conn: Conn) => void, error: unknown) => void,
+    onTurn: () => void,
+  ): void {
+    const prefix = Uint8Array.from(keyOf(head, this.keyScratch));
+    const end = (purged: number, how: PurgeEnd, error: unknown): void => {
+      this.metrics.add(C_PURGED, purged);
+      ready((conn) => this.purged(purged, how, conn), how === 'failed' ? error : null);
+    };
+    new PrefixPurge(this.store, prefix, end, onTurn).start();
+  }
+
+  private purged(count: number, how: PurgeEnd, conn: Conn): void {
+    if (how !== 'done') {
+      this.error(how === 'busy' ? HttpError.STORE_BUSY : HttpError.INTERNAL, conn, true, Route.Prefix);
+      return;
+    }
+    const out = this.out;
+    out.ensure(256);
+    out.put(STATUS_200);
+    out.put(this.date.line);
+    out.put(H_TEXT_PLAIN);
+    out.put(H_CONTENT_LENGTH);
+    out.decimal(decimalDigits(count) + 1);
+    out.put(CRLF);
+    out.put(CONNECTION_LINES[conn]!);
+    out.put(CRLF);
+    out.decimal(count);
+    out.slab[out.pos++] = 0x0a;
+    out.batchBytes++;
+    this.metrics.request(Route.Prefix, 200);
   }
 
   /** Answers one whole request; `conn` says whether the connection stays open after it. */
@@ -294,11 +389,16 @@ export class Responder {
   }
 
   private set(head: RequestHead, conn: Conn): void {
-    let outcome = finishUpload(head);
+    const pre = this.preconditionOf(head);
+    let outcome = finishUpload(head, pre);
     if (outcome === null) {
       const body = head.body;
       const value = body.length === 1 ? body[0]! : body.length === 0 ? EMPTY : body;
-      outcome = this.store.set(keyOf(head, this.keyScratch), value, contentTypeOf(head), head.ttl);
+      outcome = this.store.set(keyOf(head, this.keyScratch), value, contentTypeOf(head), head.ttl, pre);
+    }
+    if (outcome === SetOutcome.PreconditionFailed) {
+      this.error(HttpError.PRECONDITION_FAILED, conn, true, Route.Store);
+      return;
     }
     if (outcome === SetOutcome.TooLarge) {
       this.error(HttpError.VALUE_TOO_LARGE, conn, true, Route.Store);
@@ -312,8 +412,10 @@ export class Responder {
   }
 
   private del(head: RequestHead, conn: Conn): void {
-    if (this.store.delete(keyOf(head, this.keyScratch))) this.canned(DELETED, conn, false, Route.Store);
-    else this.error(HttpError.KEY_NOT_FOUND, conn, true, Route.Store);
+    const done = this.store.delete(keyOf(head, this.keyScratch), this.preconditionOf(head));
+    if (done === true) this.canned(DELETED, conn, false, Route.Store);
+    else if (done === false) this.error(HttpError.KEY_NOT_FOUND, conn, true, Route.Store);
+    else this.error(HttpError.PRECONDITION_FAILED, conn, true, Route.Store);
   }
 
   private metricsPage(conn: Conn, withBody: boolean): void {

@@ -13,6 +13,7 @@ import { ascii } from '../base/bytes.js';
 
 const P_STORE = ascii('/store/');
 const P_GET = ascii('/get/');
+const P_PREFIX = ascii('/prefix/');
 const P_HEALTHZ = ascii('/healthz');
 const P_METRICS = ascii('/metrics');
 
@@ -63,6 +64,13 @@ export function routeHead(head: RequestHead): number {
     }
     if (head.ctLen > 255) return HttpError.CONTENT_TYPE_TOO_LONG;
     return 0;
+  }
+  if (startsWith(src, p, pathEnd, P_PREFIX)) {
+    head.route = Route.Prefix;
+    if (m !== Method.DELETE) return HttpError.METHOD_PREFIX;
+    // decoded like a key; an empty prefix (which would purge everything) is refused
+    const code = keyAt(head, p + P_PREFIX.length, pathEnd);
+    return code === HttpError.BAD_KEY ? HttpError.BAD_PREFIX : code;
   }
   if (pathEnd - p === P_HEALTHZ.length && startsWith(src, p, pathEnd, P_HEALTHZ)) {
     head.route = Route.Healthz;
@@ -125,7 +133,7 @@ export class KeyScratch {
   }
 }
 
-/** The key as bytes (percent-decoded). Call only after routeHead accepted the key. */
+/** The key (or purge prefix) as bytes (percent-decoded). Call only after routeHead accepted it. */
 export function keyOf(head: RequestHead, scratch: KeyScratch): Uint8Array {
   const src = head.src;
   const start = head.keyStart;

@@ -6,10 +6,12 @@ import {
   FIELD_CONTENT_TYPE,
   FIELD_EXPECT,
   FIELD_HOST,
+  FIELD_IF_MATCH,
   FIELD_IF_NONE_MATCH,
   FIELD_OTHER,
   FIELD_RANGE,
   FIELD_TRANSFER_ENCODING,
+  MAX_IF_MATCH_FIELDS,
   RequestHead,
   classifyField,
 } from './request.js';
@@ -275,6 +277,11 @@ export class ParserEngine {
       case FIELD_RANGE:
         head.rangeCount++;
         break;
+      case FIELD_IF_MATCH:
+        // an empty value gets no value callback: the span must not keep an earlier request's
+        if (head.imCount < MAX_IF_MATCH_FIELDS) head.imSpans[head.imCount * 2 + 1] = 0;
+        head.imCount++;
+        break;
     }
     return 0;
   }
@@ -323,6 +330,14 @@ export class ParserEngine {
         head.rangeStart = start;
         head.rangeLen = len;
         break;
+      case FIELD_IF_MATCH: {
+        const k = head.imCount - 1;
+        if (k < MAX_IF_MATCH_FIELDS) {
+          head.imSpans[k * 2] = start;
+          head.imSpans[k * 2 + 1] = len;
+        }
+        break;
+      }
     }
     return 0;
   }

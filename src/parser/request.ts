@@ -1,5 +1,8 @@
 import { EMPTY, ascii } from '../base/bytes.js';
 
+/** If-Match field lines a request may repeat (their lists are one list, RFC 9110 §5.3). */
+export const MAX_IF_MATCH_FIELDS = 8;
+
 /**
  * One reusable record per connection: what the parser saw of the current request, as offsets
  * into `src` (the buffer the head was parsed from). Nothing here is a string.
@@ -33,6 +36,9 @@ export class RequestHead {
   inmCount = 0;
   inmStart = 0;
   inmLen = 0;
+  /** If-Match field lines seen; the first MAX_IF_MATCH_FIELDS are kept as (start, length) in `imSpans`. */
+  imCount = 0;
+  readonly imSpans = new Int32Array(MAX_IF_MATCH_FIELDS * 2);
   rangeCount = 0;
   rangeStart = 0;
   rangeLen = 0;
@@ -81,6 +87,7 @@ export class RequestHead {
     this.expectLen = 0;
     this.inmCount = 0;
     this.inmLen = 0;
+    this.imCount = 0;
     this.rangeCount = 0;
     this.rangeLen = 0;
     this.contentLength = -1;
@@ -132,6 +139,7 @@ export const FIELD_CONTENT_TYPE = 4;
 export const FIELD_EXPECT = 5;
 export const FIELD_IF_NONE_MATCH = 6;
 export const FIELD_RANGE = 7;
+export const FIELD_IF_MATCH = 8;
 
 const NAMES: readonly [number, Uint8Array][] = [
   [FIELD_CONNECTION, ascii('connection')],
@@ -142,6 +150,7 @@ const NAMES: readonly [number, Uint8Array][] = [
   [FIELD_EXPECT, ascii('expect')],
   [FIELD_IF_NONE_MATCH, ascii('if-none-match')],
   [FIELD_RANGE, ascii('range')],
+  [FIELD_IF_MATCH, ascii('if-match')],
 ];
 
 /** Names by length: every name this server reads has a distinct length except none (checked). */

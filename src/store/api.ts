@@ -250,6 +250,23 @@ export interface StoreStats {
   reservedBytes?: number;
 }
 
+/**
+ * Where a prefix purge of one stripe stands, filled by `KvStore.purgePrefix` (one reusable record
+ * per purge). Start a stripe with `cursor` 0; call again with the returned cursor until `done`.
+ */
+export class PurgeProgress {
+  /** Index slot to resume at. */
+  cursor = 0;
+  /** The stripe has been scanned to its end. */
+  done = false;
+  /** Slots looked at by the last step (the bound on its time under the lock). */
+  examined = 0;
+  /** Live entries the last step removed. */
+  purged = 0;
+  /** Stripes of the store (filled by every step): a purge is done once stripe `stripes - 1` is. */
+  stripes = 1;
+}
+
 export interface KvStore {
   /**
    * Stores `value` (one view, or chunks concatenated in order) under `key`.
@@ -295,4 +312,17 @@ export interface KvStore {
   /** Releases a pin `get` returned in `ReadResult.pin` (same thread). */
   unpin(pin: number): void;
   stats(): StoreStats;
+  /**
+   * One bounded step of a prefix purge in `stripe`: under that stripe's lock, removes every live
+   * entry whose key starts with `prefix` in at least `budget` index slots from `cursor` (plus the
+   * rest of the run of occupied slots it ends in), and fills `out` (`out.stripes`: how many
+   * stripes there are to step through, from 0). Returns `out`.
+   */
+  purgePrefix(
+    prefix: Uint8Array,
+    stripe: number,
+    cursor: number,
+    budget: number,
+    out: PurgeProgress,
+  ): PurgeProgress;
 }

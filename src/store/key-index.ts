@@ -24,7 +24,7 @@ export class KeyIndex {
   }
 
   /** u32 index of stripe s's first index slot. */
-  private slotWord(s: number): number {
+  slotWord(s: number): number {
     return this.v.indexWord0 + s * this.v.slotsPerStripe * 2;
   }
 

@@ -64,6 +64,7 @@ import { KeyedOps } from './keyed-ops.js';
 import { lockWord, unlockWord } from './lock.js';
 import { Pins } from './pins.js';
 import { holdsAt } from './precondition.js';
+import { purgeFor } from './purge.js';
 import { reclaimOwner } from './reclaim.js';
 import { StripeLocks } from './stripe-locks.js';
 import { openReservation, reserveFor } from './reservation.js';
@@ -81,6 +82,7 @@ export class Store implements KvStore {
   readonly locks: StripeLocks;
   readonly index: KeyIndex;
   readonly eviction: Eviction;
+  readonly purgePrefix: KvStore['purgePrefix'] = (...step) => purgeFor(this, ...step);
 
   /** @internal parts reservation.ts works with (`ReservationParts`) */
   readonly entries: Entries;
@@ -431,10 +433,7 @@ export class Store implements KvStore {
     return sumStats(this.views);
   }
 
-  /**
-   * Reclaims expired entries in up to `maxStripes` stripes (round robin); returns how many.
-   * Each stripe is scanned a bounded number of entries per visit (see expiry.ts).
-   */
+  /** Reclaims expired entries in up to `maxStripes` stripes, round robin, a bounded scan each (expiry.ts). */
   sweepExpired(maxStripes: number): number {
     return this.expiry.sweep(maxStripes);
   }

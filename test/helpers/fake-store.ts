@@ -1,4 +1,5 @@
 import {
+  type PurgeProgress,
   ReadStatus,
   SetOutcome,
   type DeleteOutcome,
@@ -116,6 +117,30 @@ export class FakeStore implements KvStore {
     this.map.delete(Buffer.from(key).toString('latin1'));
     this.counts.deletes++;
     return true;
+  }
+
+  /** One stripe, purged in one step. */
+  purgePrefix(
+    prefix: Uint8Array,
+    _stripe: number,
+    _cursor: number,
+    _budget: number,
+    out: PurgeProgress,
+  ): PurgeProgress {
+    const p = Buffer.from(prefix).toString('latin1');
+    let purged = 0;
+    for (const k of [...this.map.keys()]) {
+      if (k.startsWith(p) && this.live(Buffer.from(k, 'latin1'))) {
+        this.map.delete(k);
+        purged++;
+      }
+    }
+    out.cursor = 0;
+    out.stripes = 1;
+    out.done = true;
+    out.examined = this.map.size + purged;
+    out.purged = purged;
+    return out;
   }
 
   reserve(

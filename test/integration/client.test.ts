@@ -18,8 +18,6 @@ import {
 } from '../../dist/client/index.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
-const PURGE_SKIP = 'server lacks prefix purge (issue 15 server part)';
-const CONDITIONAL_SKIP = 'server ignores If-Match / If-None-Match on writes (issue 15 server part)';
 const MiB = 1024 * 1024;
 
 let server: RunningServer;
@@ -255,30 +253,7 @@ test('server refusals are typed with the status and the server message', async (
   await assert.rejects(client.set(Buffer.alloc(1025, 0x61), 'x'), BadRequestError);
 });
 
-/** Today's server answers DELETE /prefix/ as an unknown path; the server part of issue 15 adds it. */
-async function purgeSupported(): Promise<boolean> {
-  try {
-    await client.purge('probe-that-matches-nothing/');
-    return true;
-  } catch (e) {
-    if (e instanceof StripecacheError && (e.status === 404 || e.status === 405)) return false;
-    throw e;
-  }
-}
-
-test('purge on a server without DELETE /prefix/ throws a typed 404', async (t) => {
-  if (await purgeSupported()) {
-    t.skip('server supports prefix purge');
-    return;
-  }
-  await assert.rejects(client.purge('x/'), NotFoundError);
-});
-
-test('purge removes every key under a prefix and counts them (server part of issue 15)', async (t) => {
-  if (!(await purgeSupported())) {
-    t.skip(PURGE_SKIP);
-    return;
-  }
+test('purge removes every key under a prefix and counts them', async () => {
   const bin = Buffer.from([0x70, 0x2f, 0xff, 0x25]);
   for (const key of ['purge/a/1', 'purge/a/2', 'purge/a/3/deep', 'purge/b/1', 'purge/ab']) {
     await client.set(key, key);
@@ -295,23 +270,7 @@ test('purge removes every key under a prefix and counts them (server part of iss
   assert.equal(await client.purge('purge/'), 2);
 });
 
-/** Today's server stores regardless of If-Match; the server part of issue 15 answers 412. */
-async function conditionalWritesSupported(): Promise<boolean> {
-  await client.set('cond/probe', 'probe');
-  try {
-    await client.set('cond/probe', 'probe', { ifMatch: '"0000000000000000"' });
-    return false;
-  } catch (e) {
-    if (e instanceof PreconditionFailedError) return true;
-    throw e;
-  }
-}
-
-test('conditional writes and deletes: If-Match / If-None-Match: * (server part of issue 15)', async (t) => {
-  if (!(await conditionalWritesSupported())) {
-    t.skip(CONDITIONAL_SKIP);
-    return;
-  }
+test('conditional writes and deletes: If-Match / If-None-Match: *', async () => {
   // If-None-Match: * stores only when absent.
   assert.equal((await client.set('cond/k', 'one', { ifNoneMatch: '*' })).status, 201);
   await assert.rejects(client.set('cond/k', 'two', { ifNoneMatch: '*' }), (e: unknown) => {
