@@ -38,6 +38,11 @@ export const HttpError = {
   VERSION: 27,
   INTERNAL: 28,
   STORE_BUSY: 29,
+  ORIGIN_NOT_FOUND: 30,
+  ORIGIN_FAILED: 31,
+  ORIGIN_TIMEOUT: 32,
+  ORIGIN_TOO_LARGE: 33,
+  ORIGIN_WAITERS: 34,
 } as const;
 export type HttpError = (typeof HttpError)[keyof typeof HttpError];
 
@@ -87,6 +92,17 @@ export const ERRORS: readonly ErrorInfo[] = [
   e('VERSION', 505, true, 'HTTP version not supported (1.0 and 1.1 only)'),
   e('INTERNAL', 500, true, 'internal error'),
   e('STORE_BUSY', 503, true, 'store busy: a lock was not released in time; retry', 'Retry-After: 1\r\n'),
+  e('ORIGIN_NOT_FOUND', 404, false, 'key not found at the origin'),
+  e('ORIGIN_FAILED', 502, false, 'origin failed (bad status, refused, reset or short body); nothing stored'),
+  e('ORIGIN_TIMEOUT', 504, false, 'origin did not answer within --origin-timeout; nothing stored'),
+  e('ORIGIN_TOO_LARGE', 502, false, 'origin value over --max-value-size; nothing stored'),
+  e(
+    'ORIGIN_WAITERS',
+    503,
+    false,
+    'too many requests waiting for this key (--origin-max-waiters)',
+    'Retry-After: 1\r\n',
+  ),
 ];
 
 export const REASONS: Readonly<Record<number, string>> = {
@@ -106,7 +122,9 @@ export const REASONS: Readonly<Record<number, string>> = {
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   501: 'Not Implemented',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
   505: 'HTTP Version Not Supported',
   507: 'Insufficient Storage',
 };

@@ -7,7 +7,12 @@ import { Conn } from './canned.js';
 import { HttpError } from '../base/errors.js';
 import { StoreLockTimeoutError } from '../store/lock.js';
 import { C_BYTES_IN, C_BYTES_OUT, C_PARSE_ERRORS, C_WRITES, Route } from './metrics.js';
-import { BATCH_BUDGET, type Responder } from './responder.js';
+import { BATCH_BUDGET, type DeferHost, type Responder } from './responder.js';
+import type { MissedRequest } from './api.js';
+import type { DateLine } from './canned.js';
+import type { Output } from './output.js';
+import type { RangeSpec } from './range.js';
+import { EMPTY } from '../base/bytes.js';
 import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
 
 /** Pending output past which the connection stops reading until the socket drains. */
@@ -30,7 +35,7 @@ export interface ConnectionHost {
  * output batch -> one flush per data event. Handlers are bound once per connection, not per
  * request.
  */
-export class Connection implements ParserHandler {
+export class Connection implements ParserHandler, DeferHost {
   readonly parser: HttpParser;
   readonly socket: Socket;
   /** Date.now() of the last byte read or the last drain (idle timeout). */
@@ -44,6 +49,10 @@ export class Connection implements ParserHandler {
   /** Holds a --concurrency-limit slot. */
   serving = false;
   private finSent = false;
+  /** A miss handed to the read-through tier: reading waits for its answer. */
+  private waitingOn: Deferred | null = null;
+  /** The deferred answer is the last one (Connection: close, or shutdown). */
+  private endAfterDeferred = false;
   private lingerTimer: NodeJS.Timeout | null = null;
 
   /**
@@ -109,7 +118,7 @@ export class Connection implements ParserHandler {
 
   private readonly onDrain = (): void => {
     this.lastActive = Date.now();
-    if (!this.drainWait || this.ended) return;
+    if (!this.drainWait || this.ended || this.waitingOn !== null) return;
     this.drainWait = false;
     if (this.parser.resumePending()) this.flush();
     if (!this.drainWait && !this.ended) this.socket.resume();
@@ -125,6 +134,10 @@ export class Connection implements ParserHandler {
 
   private readonly onClose = (): void => {
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    if (this.waitingOn !== null) {
+      this.waitingOn.gone = true;
+      this.waitingOn = null;
+    }
     this.parser.destroy();
     this.host.released(this);
   };
@@ -166,17 +179,69 @@ export class Connection implements ParserHandler {
         return Stop;
       }
       this.inFlightAtShutdown = false;
-      responder.answer(head, Conn.Close);
-      this.end();
-      return Stop;
+      return this.lastAnswer(head);
     }
-    if (!head.keepAlive) {
-      responder.answer(head, Conn.Close);
-      this.end();
-      return Stop;
+    if (!head.keepAlive) return this.lastAnswer(head);
+    if (this.answerOrDefer(head, head.minor === 0 ? Conn.KeepAlive10 : Conn.Keep)) {
+      // Reading stops until the deferred answer is written; what was read stays queued in order.
+      if (this.parser.pending === null) this.parser.pending = EMPTY;
+      return Yield;
     }
-    responder.answer(head, head.minor === 0 ? Conn.KeepAlive10 : Conn.Keep);
     return responder.out.batchBytes > BATCH_BUDGET ? Yield : Next;
+  }
+
+  /** The answer that ends the connection (now, or once a deferred answer is written). */
+  private lastAnswer(head: RequestHead): number {
+    if (this.answerOrDefer(head, Conn.Close)) this.endAfterDeferred = true;
+    else this.end();
+    return Stop;
+  }
+
+  /** Answers `head`; true when the answer was deferred (a miss handed to the read-through tier). */
+  private answerOrDefer(head: RequestHead, conn: Conn): boolean {
+    const responder = this.host.responder;
+    responder.host = this;
+    responder.deferred = false;
+    responder.answer(head, conn);
+    responder.host = null;
+    if (!responder.deferred) return false;
+    responder.deferred = false;
+    return true;
+  }
+
+  defer(key: Uint8Array, withBody: boolean, range: RangeSpec, conn: Conn): MissedRequest {
+    const d = new Deferred(this, key, withBody, range, conn);
+    this.waitingOn = d;
+    return d;
+  }
+
+  /** Writes a deferred answer and goes on reading (or ends the connection). */
+  deferredAnswer(d: Deferred, write: (out: Output, date: DateLine) => number): void {
+    if (this.waitingOn !== d || this.ended) return;
+    this.waitingOn = null;
+    const responder = this.host.responder;
+    try {
+      responder.out.mark();
+      const status = write(responder.out, responder.date);
+      responder.metrics.request(Route.Get, status);
+    } catch (e) {
+      this.host.log(e);
+      responder.out.rewind();
+      responder.error(HttpError.INTERNAL, Conn.Close, true, Route.Get);
+      this.endAfterDeferred = true;
+    }
+    if (this.endAfterDeferred) {
+      this.endAfterDeferred = false;
+      this.end();
+      this.flush();
+      return;
+    }
+    this.flush();
+    // Parse what arrived meanwhile (flush may have paused for a drain: onDrain resumes then).
+    if (!this.drainWait) {
+      this.drainWait = true;
+      this.onDrain();
+    }
   }
 
   onError(code: number, head: RequestHead): void {
@@ -212,5 +277,24 @@ export class Connection implements ParserHandler {
 
   destroy(): void {
     this.socket.destroy();
+  }
+}
+
+/** A miss waiting for the read-through tier; see MissedRequest. */
+class Deferred implements MissedRequest {
+  gone = false;
+
+  constructor(
+    private readonly owner: Connection,
+    readonly key: Uint8Array,
+    readonly withBody: boolean,
+    readonly range: RangeSpec,
+    readonly conn: Conn,
+  ) {}
+
+  answer(write: (out: Output, date: DateLine) => number): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.owner.deferredAnswer(this, write);
   }
 }

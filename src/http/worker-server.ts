@@ -40,7 +40,13 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     this.metrics = new Metrics(opts.shared, opts.threadIndex);
     this.metrics.adoptSlot();
     this.engine = new ParserEngine(config.maxValueSize);
-    this.responder = new Responder(opts.store, this.metrics, config.maxValueSize, config.threads);
+    this.responder = new Responder(
+      opts.store,
+      this.metrics,
+      config.maxValueSize,
+      config.threads,
+      opts.missHandler ?? null,
+    );
     this.server = net.createServer({ pauseOnConnect: true, noDelay: true }, this.onConnection);
     this.server.on('error', (e) => opts.log.error('server error', { error: e.message }));
     const tick = Math.min(

@@ -11,6 +11,8 @@ export interface WorkerData {
   ownerId: number;
   storeSab: SharedArrayBuffer;
   httpSab: SharedArrayBuffer;
+  /** The read-through fill table (src/origin/fill-table.ts) when --origin is set, else null. */
+  fillSab: SharedArrayBuffer | null;
 }
 
 export type ToWorker = { type: 'shutdown' } | { type: 'destroy' } | { type: 'crash' };

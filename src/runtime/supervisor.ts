@@ -7,6 +7,7 @@ import type { Config } from '../base/config.js';
 import type { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { installCrashSignal } from './test-hooks.js';
+import { FillTable, fillTableBytes } from '../origin/fill-table.js';
 
 /** Exit statuses: 1 for a server that cannot start (port in use...), 2 for bad flags (main.ts). */
 export class StartError extends Error {
@@ -48,6 +49,9 @@ export class Supervisor {
   private started = false;
   private store!: Store;
   private httpSab!: SharedArrayBuffer;
+  /** In-flight origin fills, shared by every thread (--origin only). */
+  private fills: FillTable | null = null;
+  private fillSab: SharedArrayBuffer | null = null;
   private port = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -77,6 +81,10 @@ export class Supervisor {
     }
     this.store = Store.create(storeOptions);
     this.httpSab = new SharedArrayBuffer(httpSharedBytes(config.threads));
+    if (config.origin !== '') {
+      this.fillSab = new SharedArrayBuffer(fillTableBytes());
+      this.fills = new FillTable(this.fillSab);
+    }
 
     const infos = await Promise.all(
       Array.from({ length: config.threads }, (_, i) => this.spawn(i).catch((e: unknown) => e as Error)),
@@ -104,6 +112,7 @@ export class Supervisor {
       ownerId,
       storeSab: this.store.sab,
       httpSab: this.httpSab,
+      fillSab: this.fillSab,
     };
     const worker = new Worker(WORKER_URL, { workerData: data, stdout: false, stderr: false });
     const previous = this.slots[threadIndex];
@@ -156,6 +165,10 @@ export class Supervisor {
     const reset = this.store.reclaimOwner(slot.ownerId);
     if (reset > 0)
       this.log.warn('reset stripes held by a dead thread', { threadIndex: slot.threadIndex, stripes: reset });
+    // Its origin fills end as "died": their waiters (on other threads) wake and fetch again.
+    const fills = this.fills?.resetOwner(slot.ownerId) ?? 0;
+    if (fills > 0)
+      this.log.warn('reset origin fills of a dead thread', { threadIndex: slot.threadIndex, fills });
     if (this.shuttingDown || !this.started) return;
 
     const lived = Date.now() - slot.startedAt;

@@ -5,6 +5,7 @@ import { Store } from '../store/store.js';
 import { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { crashThisThread } from './test-hooks.js';
+import { ReadThrough } from '../origin/read-through.js';
 
 /**
  * One event-loop thread: attaches the shared store, opens its own SO_REUSEPORT listener and
@@ -21,12 +22,17 @@ function send(msg: FromWorker): void {
 async function main(): Promise<void> {
   const { config } = data;
   const store = Store.attach(data.storeSab, data.ownerId);
+  const missHandler =
+    data.fillSab === null
+      ? null
+      : new ReadThrough({ config, store, fills: data.fillSab, ownerId: data.ownerId, log });
   const server = createWorkerServer({
     config,
     store,
     threadIndex: data.threadIndex,
     shared: data.httpSab,
     log,
+    missHandler,
   });
 
   let info: ListenerInfo;

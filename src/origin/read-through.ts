@@ -1,0 +1,244 @@
+import type { Config } from '../base/config.js';
+import type { Logger } from '../base/log.js';
+import { HttpError } from '../base/errors.js';
+import type { MissHandler, MissedRequest } from '../http/api.js';
+import { GetSelector } from '../http/conditional.js';
+import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
+import { CacheStatus, etagHex, writeError, writeValue } from './answer.js';
+import { OriginClient } from './client.js';
+import { Fill, errorOf, statusOf, type FillHost } from './fill.js';
+import { Claim, FillResult, FillTable } from './fill-table.js';
+
+/** How often one request may find its fill gone without a value (no-store, died) before a 502. */
+const MAX_ATTEMPTS = 3;
+/** At most one failure log line per this many ms per thread; the others are counted in it. */
+const LOG_EVERY_MS = 1000;
+
+/** Requests on this thread waiting for a fill that another thread runs. */
+interface RemoteWait {
+  slot: number;
+  seq: number;
+  reqs: MissedRequest[];
+}
+
+export interface ReadThroughOptions {
+  config: Config;
+  store: KvStore;
+  /** The fill table shared by every thread (made by the supervisor with fillTableBytes()). */
+  fills: SharedArrayBuffer;
+  /** This thread's store owner id: recorded as a fill's owner, reset by the supervisor if it dies. */
+  ownerId: number;
+  log: Logger;
+}
+
+/**
+ * The read-through tier of one thread (the HTTP layer's MissHandler): a miss joins the fill in
+ * flight for its key on this thread, or on another thread (through the shared fill table), or
+ * starts one. Negative answers (404/410) are remembered per thread for --negative-ttl.
+ */
+export class ReadThrough implements MissHandler, FillHost {
+  readonly hitHeader = CacheStatus.hit;
+  readonly maxValueSize: number;
+  readonly defaultTtl: number;
+  private readonly client: OriginClient;
+  private readonly table: FillTable;
+  private readonly local = new Map<string, Fill>();
+  private readonly remote = new Map<string, RemoteWait>();
+  private readonly negative = new Map<string, number>();
+  private readonly attempts = new WeakMap<MissedRequest, number>();
+  private readonly read = new ReadResult();
+  private readonly selector = new GetSelector();
+  private lastLog = 0;
+  private suppressed = 0;
+
+  constructor(private readonly opts: ReadThroughOptions) {
+    const { config } = opts;
+    this.maxValueSize = config.maxValueSize;
+    this.defaultTtl = config.originTtl;
+    this.client = new OriginClient(config.origin, config.originConnections, config.originTimeoutMs);
+    this.table = new FillTable(opts.fills);
+  }
+
+  miss(req: MissedRequest): void {
+    if (req.gone) return;
+    const name = Buffer.from(req.key.buffer, req.key.byteOffset, req.key.length).toString('latin1');
+    const negUntil = this.negative.get(name);
+    if (negUntil !== undefined) {
+      if (Date.now() < negUntil) {
+        this.error(req, HttpError.ORIGIN_NOT_FOUND, CacheStatus.negative);
+        return;
+      }
+      this.negative.delete(name);
+    }
+    const max = this.opts.config.originMaxWaiters;
+    const fill = this.local.get(name);
+    if (fill !== undefined) {
+      if (fill.slot >= 0 ? !this.table.addWaiter(fill.slot, max) : fill.waiting >= max) {
+        this.error(req, HttpError.ORIGIN_WAITERS, CacheStatus.waiters);
+        return;
+      }
+      fill.add(req, false);
+      return;
+    }
+    const [a, b] = FillTable.tags(req.key);
+    const t = this.table;
+    switch (t.claim(a, b, this.opts.ownerId)) {
+      case Claim.Joined:
+        if (!t.addWaiter(t.slot, max)) {
+          this.error(req, HttpError.ORIGIN_WAITERS, CacheStatus.waiters);
+          return;
+        }
+        this.waitRemote(name, t.slot, t.seq, req);
+        return;
+      case Claim.Claimed:
+        // A fill that finished between the store miss and the claim left its value: no refetch.
+        if (this.fromStore(req, CacheStatus.collapsed)) {
+          t.finish(t.slot, FillResult.Stored);
+          return;
+        }
+        this.start(name, t.slot, req);
+        return;
+      default:
+        this.start(name, -1, req);
+    }
+  }
+
+  private start(name: string, slot: number, req: MissedRequest): void {
+    const fill = new Fill(req.key, slot, this);
+    this.local.set(name, fill);
+    fill.add(req, true);
+    this.client.fetch(this.client.pathOf(req.key), -1, -1, fill);
+  }
+
+  store(key: Uint8Array, value: Uint8Array, contentType: Uint8Array, ttl: number): Uint8Array | null {
+    const { store } = this.opts;
+    if (store.set(key, value, contentType, ttl) === SetOutcome.TooLarge) return null;
+    const read = this.read;
+    read.reset();
+    read.wantBody = false;
+    if (store.get(key, read) === ReadStatus.Miss) return null;
+    return etagHex(read.etagHi, read.etagLo);
+  }
+
+  finished(fill: Fill, result: FillResult, detail: string): void {
+    const name = Buffer.from(fill.key.buffer, fill.key.byteOffset, fill.key.length).toString('latin1');
+    if (this.local.get(name) === fill) this.local.delete(name);
+    if (fill.slot >= 0) this.table.finish(fill.slot, result);
+    if (result === FillResult.NotFound && this.opts.config.negativeTtl > 0) {
+      this.negative.set(name, Date.now() + this.opts.config.negativeTtl * 1000);
+    }
+    if (result !== FillResult.Stored && result !== FillResult.NotStored && result !== FillResult.NotFound) {
+      this.logFailure(name, result, detail);
+    }
+  }
+
+  /** Joins a fill on another thread: one Atomics.waitAsync per fill on this thread. */
+  private waitRemote(name: string, slot: number, seq: number, req: MissedRequest): void {
+    const id = `${slot}:${seq}`;
+    const existing = this.remote.get(id);
+    if (existing !== undefined) {
+      existing.reqs.push(req);
+      return;
+    }
+    const wait: RemoteWait = { slot, seq, reqs: [req] };
+    this.remote.set(id, wait);
+    // Bounded: a filler answers within --origin-timeout; a dead one is reset by the supervisor.
+    const limit = 2 * this.opts.config.originTimeoutMs + 1000;
+    const w = waitAsync(this.table.words, this.table.seqIndex(slot), seq, limit);
+    const settle = (outcome: string): void => {
+      this.remote.delete(id);
+      if (outcome === 'timed-out') {
+        for (const r of wait.reqs) this.error(r, HttpError.ORIGIN_TIMEOUT, CacheStatus.timeout);
+        return;
+      }
+      this.remoteDone(name, wait, this.table.resultAfter(slot, seq));
+    };
+    if (w.async) void w.value.then(settle);
+    else queueMicrotask(() => settle(w.value));
+  }
+
+  private remoteDone(name: string, wait: RemoteWait, result: FillResult): void {
+    if (result === FillResult.NotFound && this.opts.config.negativeTtl > 0) {
+      this.negative.set(name, Date.now() + this.opts.config.negativeTtl * 1000);
+    }
+    for (const req of wait.reqs) {
+      if (req.gone) continue;
+      if (result === FillResult.Stored && this.fromStore(req, CacheStatus.collapsed)) continue;
+      if (result === FillResult.Stored || result === FillResult.NotStored || result === FillResult.Died) {
+        // Gone from the store already, not stored, or its thread died: fetch again (coalesced).
+        const n = (this.attempts.get(req) ?? 0) + 1;
+        this.attempts.set(req, n);
+        if (n < MAX_ATTEMPTS) this.miss(req);
+        else this.error(req, HttpError.ORIGIN_FAILED, CacheStatus.failed);
+        continue;
+      }
+      this.error(req, errorOf(result), statusOf(result));
+    }
+  }
+
+  /** Answers from the store (the span only); false on a miss. */
+  private fromStore(req: MissedRequest, status: Uint8Array): boolean {
+    const read = this.read;
+    const sel = this.selector;
+    read.reset();
+    read.wantBody = req.withBody;
+    sel.clear();
+    sel.range.kind = req.range.kind;
+    sel.range.a = req.range.a;
+    sel.range.b = req.range.b;
+    read.select = sel;
+    const got = this.opts.store.get(req.key, read);
+    read.select = null;
+    if (got === ReadStatus.Miss) return false;
+    const value = {
+      bytes: read.body,
+      offset: got === ReadStatus.Partial ? read.bodyStart : 0,
+      total: read.totalLength,
+      contentType: Buffer.from(read.contentType.subarray(0, read.contentTypeLength)),
+      etag: etagHex(read.etagHi, read.etagLo),
+      age: 0,
+    };
+    req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
+    return true;
+  }
+
+  private error(req: MissedRequest, code: number, status: Uint8Array): void {
+    req.answer((out, date) => writeError(out, date, req.conn, req.withBody, code, status));
+  }
+
+  private logFailure(name: string, result: FillResult, detail: string): void {
+    const now = Date.now();
+    if (now - this.lastLog < LOG_EVERY_MS) {
+      this.suppressed++;
+      return;
+    }
+    this.opts.log.warn('origin fetch failed', {
+      key: name.length > 200 ? name.slice(0, 200) + '...' : name,
+      result: FILL_RESULT_NAMES[result],
+      detail,
+      suppressed: this.suppressed,
+    });
+    this.lastLog = now;
+    this.suppressed = 0;
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+/** Atomics.waitAsync (ES2024; in every Node this project supports, not yet in its TypeScript lib). */
+type WaitAsync = (
+  words: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+const FILL_RESULT_NAMES: Record<number, string> = {
+  [FillResult.Failed]: 'failed',
+  [FillResult.Timeout]: 'timeout',
+  [FillResult.TooLarge]: 'too-large',
+  [FillResult.Died]: 'died',
+};
