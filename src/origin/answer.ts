@@ -144,8 +144,10 @@ export function writeValue(
   out.put(CONNECTION_LINES[conn]!);
   out.put(CRLF);
   if (withBody && length !== 0) {
-    const body = v.bytes.subarray(start - v.offset, start - v.offset + length);
-    // The tier's bytes are never rewritten once arrived, so a big span goes out as a view.
+    const b = v.bytes;
+    // A Buffer view (the fill's memory may be a SharedArrayBuffer); never rewritten once arrived,
+    // so a big span goes out as is.
+    const body = Buffer.from(b.buffer, b.byteOffset + start - v.offset, length);
     if (length <= 16 * 1024) out.put(body);
     else out.external(body);
   }

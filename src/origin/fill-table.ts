@@ -24,6 +24,10 @@ const W_SEQ = 3;
 const W_RESULT = 4;
 /** Requests (from every thread) waiting for this fill, for --origin-max-waiters. */
 const W_WAITERS = 5;
+/** Body bytes arrived so far (the filler stores it before it bumps W_PROGRESS). */
+const W_ARRIVED = 6;
+/** Bumped (and notified) by the filler for each batch of arrived bytes and when it finishes. */
+const W_PROGRESS = 7;
 const CLAIMING = -1;
 const SEEDS: readonly [number, number] = [0x9e3779b9, 0x7f4a7c15];
 
@@ -90,8 +94,10 @@ export class FillTable {
         Atomics.store(w, s + W_TAG_B, b);
         Atomics.store(w, s + W_OWNER, owner);
         Atomics.store(w, s + W_WAITERS, 0);
+        Atomics.store(w, s + W_ARRIVED, 0);
         Atomics.store(w, s + W_TAG_A, a);
         this.slot = s / WORDS;
+        this.seq = seq;
         return Claim.Claimed;
       }
     }
@@ -103,9 +109,26 @@ export class FillTable {
     return Atomics.add(this.w, slot * WORDS + W_WAITERS, 1) < max;
   }
 
-  /** Index of the sequence word of `slot`, to Atomics.waitAsync on in `words`. */
-  seqIndex(slot: number): number {
-    return slot * WORDS + W_SEQ;
+  /** Index of the progress word of `slot`, to Atomics.waitAsync on in `words`. */
+  progressIndex(slot: number): number {
+    return slot * WORDS + W_PROGRESS;
+  }
+
+  /** Whether the fill that `seq` named is over (its slot's sequence moved on). */
+  over(slot: number, seq: number): boolean {
+    return Atomics.load(this.w, slot * WORDS + W_SEQ) !== seq;
+  }
+
+  arrived(slot: number): number {
+    return Atomics.load(this.w, slot * WORDS + W_ARRIVED);
+  }
+
+  /** The filler: `arrived` bytes are in place; wakes the waiters of every thread. */
+  progress(slot: number, arrived: number): void {
+    const s = slot * WORDS;
+    Atomics.store(this.w, s + W_ARRIVED, arrived);
+    Atomics.add(this.w, s + W_PROGRESS, 1);
+    Atomics.notify(this.w, s + W_PROGRESS);
   }
 
   get words(): Int32Array {
@@ -129,7 +152,8 @@ export class FillTable {
     Atomics.store(w, s + W_TAG_B, 0);
     Atomics.store(w, s + W_TAG_A, 0);
     Atomics.store(w, s + W_SEQ, next);
-    Atomics.notify(w, s + W_SEQ);
+    Atomics.add(w, s + W_PROGRESS, 1);
+    Atomics.notify(w, s + W_PROGRESS);
   }
 
   /** A thread died: every fill it owned ends as Died (its waiters refetch). Returns how many. */

@@ -23,6 +23,10 @@ export interface FillHost {
   store(key: Uint8Array, value: Uint8Array, contentType: Uint8Array, ttl: number): Uint8Array | null;
   /** The fill ended (its slot in the shared table is to be finished with `result`). */
   finished(fill: Fill, result: FillResult, detail: string): void;
+  /** Memory for a body of `length` bytes (shared with the other threads' waiters when it can be). */
+  allocate(fill: Fill, length: number): Uint8Array;
+  /** More bytes arrived (the host tells other threads in batches). */
+  progressed(fill: Fill): void;
 }
 
 const DEFAULT_TYPE = Buffer.from('application/octet-stream', 'latin1');
@@ -55,6 +59,8 @@ export class Fill implements FetchSink, ValueSource {
     readonly key: Uint8Array,
     /** Slot in the shared fill table, or -1 when this fill is coalesced on this thread only. */
     readonly slot: number,
+    /** The slot's sequence while this fill runs (names it to the other threads). */
+    readonly seq: number,
     private readonly host: FillHost,
   ) {}
 
@@ -95,7 +101,7 @@ export class Fill implements FetchSink, ValueSource {
       this.contentType = Buffer.from(ct, 'latin1');
     if (length >= 0) {
       this.total = length;
-      this.bytes = Buffer.allocUnsafeSlow(length);
+      this.bytes = this.host.allocate(this, length);
       this.minEnd = Infinity;
       for (const w of this.waiters) {
         w.end = spanEnd(w.req.range, length);
@@ -103,7 +109,7 @@ export class Fill implements FetchSink, ValueSource {
       }
       this.answerArrived();
     } else {
-      this.bytes = Buffer.allocUnsafeSlow(CHUNKED_START);
+      this.bytes = new Uint8Array(CHUNKED_START);
     }
     return true;
   }
@@ -117,15 +123,14 @@ export class Fill implements FetchSink, ValueSource {
         this.fail(this.total >= 0 ? FillResult.Failed : FillResult.TooLarge, 'origin sent too much');
         return;
       }
-      const grown = Buffer.allocUnsafeSlow(
-        Math.min(this.host.maxValueSize, Math.max(2 * this.bytes.length, at + n)),
-      );
+      const grown = new Uint8Array(Math.min(this.host.maxValueSize, Math.max(2 * this.bytes.length, at + n)));
       grown.set(this.bytes.subarray(0, at));
       this.bytes = grown;
     }
     this.bytes.set(chunk, at);
     this.arrived = at + n;
     if (this.arrived >= this.minEnd) this.answerArrived();
+    this.host.progressed(this);
   }
 
   onEnd(): void {
@@ -153,6 +158,11 @@ export class Fill implements FetchSink, ValueSource {
   onFail(why: FetchFailure, detail: string): void {
     this.fail(why === FetchFailure.Timeout ? FillResult.Timeout : FillResult.Failed, detail);
   }
+
+  /** Bytes the other threads' waiters may read (announced), set by the host's `allocate`. */
+  shared: SharedArrayBuffer | null = null;
+  /** Arrived bytes last told to other threads. */
+  told = 0;
 
   private fail(result: FillResult, detail: string): void {
     if (this.done) return;

@@ -4,7 +4,8 @@ import { HttpError } from '../base/errors.js';
 import type { MissHandler, MissedRequest } from '../http/api.js';
 import { GetSelector } from '../http/conditional.js';
 import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
-import { CacheStatus, etagHex, writeError, writeValue } from './answer.js';
+import { CacheStatus, etagHex, spanEnd, writeError, writeValue } from './answer.js';
+import { EMPTY } from '../base/bytes.js';
 import { OriginClient } from './client.js';
 import { Fill, errorOf, statusOf, type FillHost } from './fill.js';
 import { Claim, FillResult, FillTable } from './fill-table.js';
@@ -14,12 +15,35 @@ const MAX_ATTEMPTS = 3;
 /** At most one failure log line per this many ms per thread; the others are counted in it. */
 const LOG_EVERY_MS = 1000;
 
+/** A request waiting for another thread's fill, and where the bytes it needs end (-1: unknown yet). */
+interface RemoteWaiter {
+  req: MissedRequest;
+  end: number;
+}
+
 /** Requests on this thread waiting for a fill that another thread runs. */
 interface RemoteWait {
   slot: number;
   seq: number;
-  reqs: MissedRequest[];
+  reqs: RemoteWaiter[];
+  deadline: number;
+  /** The fill's memory, once its thread announced it; `total` bytes long. */
+  bytes: Uint8Array | null;
+  total: number;
+  contentType: Uint8Array;
 }
+
+/** What a filler tells the other threads when its body's memory is allocated. */
+interface Announcement {
+  slot: number;
+  seq: number;
+  sab: SharedArrayBuffer;
+  contentType: string;
+}
+
+/** Arrived bytes between two wake-ups of the other threads' waiters (not per chunk, not polled). */
+const PROGRESS_BATCH = 256 * 1024;
+const CHANNEL = 'stripecache-origin-fills';
 
 export interface ReadThroughOptions {
   config: Config;
@@ -50,6 +74,7 @@ export class ReadThrough implements MissHandler, FillHost {
   private readonly selector = new GetSelector();
   private lastLog = 0;
   private suppressed = 0;
+  private readonly channel = new BroadcastChannel(CHANNEL);
 
   constructor(private readonly opts: ReadThroughOptions) {
     const { config } = opts;
@@ -57,6 +82,9 @@ export class ReadThrough implements MissHandler, FillHost {
     this.defaultTtl = config.originTtl;
     this.client = new OriginClient(config.origin, config.originConnections, config.originTimeoutMs);
     this.table = new FillTable(opts.fills);
+    this.channel.onmessage = (ev: MessageEvent) => this.announced(ev.data as Announcement);
+    // The channel must not keep a draining thread alive.
+    (this.channel as unknown as { unref?: () => void }).unref?.();
   }
 
   miss(req: MissedRequest): void {
@@ -104,7 +132,7 @@ export class ReadThrough implements MissHandler, FillHost {
   }
 
   private start(name: string, slot: number, req: MissedRequest): void {
-    const fill = new Fill(req.key, slot, this);
+    const fill = new Fill(req.key, slot, this.table.seq, this);
     this.local.set(name, fill);
     fill.add(req, true);
     this.client.fetch(this.client.pathOf(req.key), -1, -1, fill);
@@ -132,40 +160,125 @@ export class ReadThrough implements MissHandler, FillHost {
     }
   }
 
-  /** Joins a fill on another thread: one Atomics.waitAsync per fill on this thread. */
+  allocate(fill: Fill, length: number): Uint8Array {
+    if (fill.slot < 0) return new Uint8Array(length);
+    const sab = new SharedArrayBuffer(length);
+    fill.shared = sab;
+    const msg: Announcement = {
+      slot: fill.slot,
+      seq: fill.seq,
+      sab,
+      contentType: Buffer.from(fill.contentType).toString('latin1'),
+    };
+    this.channel.postMessage(msg);
+    return new Uint8Array(sab);
+  }
+
+  progressed(fill: Fill): void {
+    if (fill.shared === null || fill.arrived - fill.told < PROGRESS_BATCH) return;
+    fill.told = fill.arrived;
+    this.table.progress(fill.slot, fill.arrived);
+  }
+
+  /** Another thread's fill has memory: its waiters here can be answered as bytes arrive. */
+  private announced(msg: Announcement): void {
+    const wait = this.remote.get(`${msg.slot}:${msg.seq}`);
+    if (wait === undefined || wait.bytes !== null) return;
+    wait.bytes = new Uint8Array(msg.sab);
+    wait.total = msg.sab.byteLength;
+    wait.contentType = Buffer.from(msg.contentType, 'latin1');
+    for (const w of wait.reqs) w.end = spanEnd(w.req.range, wait.total);
+    this.answerCovered(wait);
+  }
+
+  /** Joins a fill on another thread: one Atomics.waitAsync per fill on this thread at a time. */
   private waitRemote(name: string, slot: number, seq: number, req: MissedRequest): void {
     const id = `${slot}:${seq}`;
     const existing = this.remote.get(id);
     if (existing !== undefined) {
-      existing.reqs.push(req);
+      existing.reqs.push({ req, end: existing.bytes === null ? -1 : spanEnd(req.range, existing.total) });
+      this.answerCovered(existing);
       return;
     }
-    const wait: RemoteWait = { slot, seq, reqs: [req] };
-    this.remote.set(id, wait);
-    // Bounded: a filler answers within --origin-timeout; a dead one is reset by the supervisor.
-    const limit = 2 * this.opts.config.originTimeoutMs + 1000;
-    const w = waitAsync(this.table.words, this.table.seqIndex(slot), seq, limit);
-    const settle = (outcome: string): void => {
-      this.remote.delete(id);
-      if (outcome === 'timed-out') {
-        for (const r of wait.reqs) this.error(r, HttpError.ORIGIN_TIMEOUT, CacheStatus.timeout);
-        return;
-      }
-      this.remoteDone(name, wait, this.table.resultAfter(slot, seq));
+    const wait: RemoteWait = {
+      slot,
+      seq,
+      reqs: [{ req, end: -1 }],
+      // Bounded: a filler ends within --origin-timeout; a dead one is reset by the supervisor.
+      deadline: Date.now() + 2 * this.opts.config.originTimeoutMs + 1000,
+      bytes: null,
+      total: -1,
+      contentType: EMPTY,
     };
-    if (w.async) void w.value.then(settle);
-    else queueMicrotask(() => settle(w.value));
+    this.remote.set(id, wait);
+    this.arm(name, id, wait);
+  }
+
+  private arm(name: string, id: string, wait: RemoteWait): void {
+    const t = this.table;
+    const words = t.words;
+    const at = t.progressIndex(wait.slot);
+    const progress = Atomics.load(words, at);
+    if (t.over(wait.slot, wait.seq)) {
+      this.remote.delete(id);
+      this.remoteDone(name, wait, t.resultAfter(wait.slot, wait.seq));
+      return;
+    }
+    this.answerCovered(wait);
+    const left = wait.deadline - Date.now();
+    if (left <= 0) {
+      this.remote.delete(id);
+      for (const w of wait.reqs) this.error(w.req, HttpError.ORIGIN_TIMEOUT, CacheStatus.timeout);
+      return;
+    }
+    const r = waitAsync(words, at, progress, left);
+    if (r.async) void r.value.then(() => this.arm(name, id, wait));
+    else queueMicrotask(() => this.arm(name, id, wait));
+  }
+
+  /** Answers the waiters of `wait` whose span has arrived in the announced memory. */
+  private answerCovered(wait: RemoteWait): void {
+    const bytes = wait.bytes;
+    if (bytes === null) return;
+    const arrived = this.table.over(wait.slot, wait.seq) ? -1 : this.table.arrived(wait.slot);
+    if (arrived <= 0) return;
+    let keep = 0;
+    const ws = wait.reqs;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      if (w.end >= 0 && w.end <= arrived) this.fromBytes(w.req, wait, CacheStatus.collapsed);
+      else ws[keep++] = w;
+    }
+    ws.length = keep;
+  }
+
+  private fromBytes(req: MissedRequest, wait: RemoteWait, status: Uint8Array): void {
+    const value = {
+      bytes: wait.bytes!,
+      offset: 0,
+      total: wait.total,
+      contentType: wait.contentType,
+      etag: null,
+      age: 0,
+    };
+    req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
   }
 
   private remoteDone(name: string, wait: RemoteWait, result: FillResult): void {
     if (result === FillResult.NotFound && this.opts.config.negativeTtl > 0) {
       this.negative.set(name, Date.now() + this.opts.config.negativeTtl * 1000);
     }
-    for (const req of wait.reqs) {
+    const complete = result === FillResult.Stored || result === FillResult.NotStored;
+    for (const { req } of wait.reqs) {
       if (req.gone) continue;
       if (result === FillResult.Stored && this.fromStore(req, CacheStatus.collapsed)) continue;
-      if (result === FillResult.Stored || result === FillResult.NotStored || result === FillResult.Died) {
-        // Gone from the store already, not stored, or its thread died: fetch again (coalesced).
+      if (complete && wait.bytes !== null) {
+        // The whole value is in the fill's memory (not stored, or gone from the store already).
+        this.fromBytes(req, wait, CacheStatus.collapsed);
+        continue;
+      }
+      if (complete || result === FillResult.Died) {
+        // Not stored and not seen, or its thread died: fetch again (coalesced).
         const n = (this.attempts.get(req) ?? 0) + 1;
         this.attempts.set(req, n);
         if (n < MAX_ATTEMPTS) this.miss(req);
@@ -223,6 +336,7 @@ export class ReadThrough implements MissHandler, FillHost {
   }
 
   close(): Promise<void> {
+    this.channel.close();
     return this.client.close();
   }
 }

@@ -66,8 +66,8 @@ test('1,000 concurrent clients over 2 threads, random 4 KiB ranges of one cold 1
 });
 
 test('with the origin trickling, clients whose range arrived early are answered before the fill completes', async () => {
-  // One thread: waiters on the filling thread read the bytes as they arrive.
-  const { origin, server } = await pair({ size: 2 * MiB }, ['--threads', '1']);
+  // Waiters on the filling thread and on the other one read the bytes as they arrive.
+  const { origin, server } = await pair({ size: 2 * MiB }, ['--threads', '2']);
   await origin.script('/slow', { trickle: { bytes: 64 * 1024, intervalMs: 40 } });
   const early = Array.from({ length: 20 }, (_, i) =>
     fetchAnswer(server.port, '/get/slow', { headers: { range: `bytes=${i * 1000}-${i * 1000 + 4095}` } }),
