@@ -169,3 +169,12 @@ export class FillTable {
     return n;
   }
 }
+
+/** Atomics.waitAsync (ES2024; in every Node this project supports, not yet in its TypeScript lib). */
+type WaitAsync = (
+  words: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+export const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;

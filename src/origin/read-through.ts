@@ -6,9 +6,12 @@ import { GetSelector } from '../http/conditional.js';
 import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
 import { CacheStatus, etagHex, spanEnd, writeError, writeValue } from './answer.js';
 import { EMPTY } from '../base/bytes.js';
+import { MAX_KEY_BYTES } from '../store/api.js';
+import { SLICE_KEY_ROOM, SliceReader } from './slices.js';
+import { answerSliced } from './sliced.js';
 import { OriginClient } from './client.js';
 import { Fill, errorOf, statusOf, type FillHost } from './fill.js';
-import { Claim, FillResult, FillTable } from './fill-table.js';
+import { Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
 
 /** How often one request may find its fill gone without a value (no-store, died) before a 502. */
 const MAX_ATTEMPTS = 3;
@@ -75,6 +78,8 @@ export class ReadThrough implements MissHandler, FillHost {
   private lastLog = 0;
   private suppressed = 0;
   private readonly channel = new BroadcastChannel(CHANNEL);
+  /** --origin-slice: objects kept as slices (null: whole objects). */
+  private readonly slices: SliceReader | null;
 
   constructor(private readonly opts: ReadThroughOptions) {
     const { config } = opts;
@@ -82,6 +87,18 @@ export class ReadThrough implements MissHandler, FillHost {
     this.defaultTtl = config.originTtl;
     this.client = new OriginClient(config.origin, config.originConnections, config.originTimeoutMs);
     this.table = new FillTable(opts.fills);
+    this.slices =
+      config.originSlice === 0
+        ? null
+        : new SliceReader(
+            opts.store,
+            this.client,
+            opts.fills,
+            opts.ownerId,
+            config.originSlice,
+            config.originTtl,
+            config.originTimeoutMs,
+          );
     this.channel.onmessage = (ev: MessageEvent) => this.announced(ev.data as Announcement);
     // The channel must not keep a draining thread alive.
     (this.channel as unknown as { unref?: () => void }).unref?.();
@@ -97,6 +114,13 @@ export class ReadThrough implements MissHandler, FillHost {
         return;
       }
       this.negative.delete(name);
+    }
+    if (this.slices !== null && req.key.length <= MAX_KEY_BYTES - SLICE_KEY_ROOM) {
+      answerSliced(this.slices, req).catch((e: unknown) => {
+        this.opts.log.error('sliced answer failed', { error: e instanceof Error ? e.message : String(e) });
+        this.error(req, HttpError.ORIGIN_FAILED, CacheStatus.failed);
+      });
+      return;
     }
     const max = this.opts.config.originMaxWaiters;
     const fill = this.local.get(name);
@@ -340,15 +364,6 @@ export class ReadThrough implements MissHandler, FillHost {
     return this.client.close();
   }
 }
-
-/** Atomics.waitAsync (ES2024; in every Node this project supports, not yet in its TypeScript lib). */
-type WaitAsync = (
-  words: Int32Array,
-  index: number,
-  value: number,
-  timeoutMs: number,
-) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 const FILL_RESULT_NAMES: Record<number, string> = {
   [FillResult.Failed]: 'failed',

@@ -247,7 +247,14 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     const text = fromFlag ?? fromEnv ?? f.def();
     config[f.key] = parseValue(f, text, source ?? `default of ${f.flag}`);
   }
-  return { action: 'run', config: config as unknown as Config };
+  const c = config as unknown as Config;
+  // Each slice is one store value.
+  if (c.originSlice > c.maxValueSize) {
+    throw new UsageError(
+      `--origin-slice: ${c.originSlice} bytes is over --max-value-size (${c.maxValueSize})`,
+    );
+  }
+  return { action: 'run', config: c };
 }
 
 function parseValue(f: FlagDef, text: string, source: string): number | string {
