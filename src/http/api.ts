@@ -35,6 +35,8 @@ export interface MissHandler {
   miss(req: MissedRequest): void;
   /** Bytes of header lines (each CRLF-terminated) added to a GET/HEAD answered from the store. */
   readonly hitHeader: Uint8Array;
+  /** The tier's part of /metrics (Prometheus text, newline-terminated). */
+  metricsText(): string;
 }
 
 /**

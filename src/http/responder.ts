@@ -326,7 +326,9 @@ export class Responder {
   }
 
   private metricsPage(conn: Conn, withBody: boolean): void {
-    const text = Buffer.from(renderMetrics(this.metrics.shared, this.threads, this.store.stats()), 'utf8');
+    let page = renderMetrics(this.metrics.shared, this.threads, this.store.stats());
+    if (this.missHandler !== null) page += this.missHandler.metricsText();
+    const text = Buffer.from(page, 'utf8');
     const out = this.out;
     out.ensure(512);
     out.put(STATUS_200);

@@ -46,7 +46,8 @@ export const FillResult = {
 } as const;
 export type FillResult = (typeof FillResult)[keyof typeof FillResult];
 
-export function fillTableBytes(): number {
+/** Bytes of the slots; per-thread read-through counters follow (src/origin/metrics.ts). */
+export function fillSlotBytes(): number {
   return FILL_SLOTS * WORDS * 4;
 }
 
@@ -60,7 +61,14 @@ export class FillTable {
   seq = 0;
 
   constructor(sab: SharedArrayBuffer) {
-    this.w = new Int32Array(sab);
+    this.w = new Int32Array(sab, 0, FILL_SLOTS * WORDS);
+  }
+
+  /** Slots in use now (fills in flight, on every thread). */
+  inUse(): number {
+    let n = 0;
+    for (let s = 0; s < FILL_SLOTS; s++) if (Atomics.load(this.w, s * WORDS + W_TAG_A) !== 0) n++;
+    return n;
   }
 
   /** Non-zero tags of a key (a tag of 0 or CLAIMING is nudged). */

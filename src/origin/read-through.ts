@@ -9,6 +9,7 @@ import { EMPTY } from '../base/bytes.js';
 import { MAX_KEY_BYTES } from '../store/api.js';
 import { SLICE_KEY_ROOM, SliceReader } from './slices.js';
 import { answerSliced } from './sliced.js';
+import { OriginMetrics, renderOriginMetrics } from './metrics.js';
 import { OriginClient } from './client.js';
 import { Fill, errorOf, statusOf, type FillHost } from './fill.js';
 import { Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
@@ -55,6 +56,8 @@ export interface ReadThroughOptions {
   fills: SharedArrayBuffer;
   /** This thread's store owner id: recorded as a fill's owner, reset by the supervisor if it dies. */
   ownerId: number;
+  /** 0-based thread index: this thread's block of read-through counters. */
+  threadIndex: number;
   log: Logger;
 }
 
@@ -80,6 +83,7 @@ export class ReadThrough implements MissHandler, FillHost {
   private readonly channel = new BroadcastChannel(CHANNEL);
   /** --origin-slice: objects kept as slices (null: whole objects). */
   private readonly slices: SliceReader | null;
+  private readonly metrics: OriginMetrics;
 
   constructor(private readonly opts: ReadThroughOptions) {
     const { config } = opts;
@@ -87,6 +91,7 @@ export class ReadThrough implements MissHandler, FillHost {
     this.defaultTtl = config.originTtl;
     this.client = new OriginClient(config.origin, config.originConnections, config.originTimeoutMs);
     this.table = new FillTable(opts.fills);
+    this.metrics = new OriginMetrics(opts.fills, opts.threadIndex);
     this.slices =
       config.originSlice === 0
         ? null
@@ -98,6 +103,7 @@ export class ReadThrough implements MissHandler, FillHost {
             config.originSlice,
             config.originTtl,
             config.originTimeoutMs,
+            this.metrics,
           );
     this.channel.onmessage = (ev: MessageEvent) => this.announced(ev.data as Announcement);
     // The channel must not keep a draining thread alive.
@@ -130,6 +136,7 @@ export class ReadThrough implements MissHandler, FillHost {
         return;
       }
       fill.add(req, false);
+      this.metrics.coalesced(1);
       return;
     }
     const [a, b] = FillTable.tags(req.key);
@@ -140,6 +147,7 @@ export class ReadThrough implements MissHandler, FillHost {
           this.error(req, HttpError.ORIGIN_WAITERS, CacheStatus.waiters);
           return;
         }
+        this.metrics.coalesced(1);
         this.waitRemote(name, t.slot, t.seq, req);
         return;
       case Claim.Claimed:
@@ -176,6 +184,7 @@ export class ReadThrough implements MissHandler, FillHost {
     const name = Buffer.from(fill.key.buffer, fill.key.byteOffset, fill.key.length).toString('latin1');
     if (this.local.get(name) === fill) this.local.delete(name);
     if (fill.slot >= 0) this.table.finish(fill.slot, result);
+    this.metrics.fetched(result, Date.now() - fill.startedAt, fill.arrived);
     if (result === FillResult.NotFound && this.opts.config.negativeTtl > 0) {
       this.negative.set(name, Date.now() + this.opts.config.negativeTtl * 1000);
     }
@@ -252,6 +261,7 @@ export class ReadThrough implements MissHandler, FillHost {
     const left = wait.deadline - Date.now();
     if (left <= 0) {
       this.remote.delete(id);
+      this.metrics.waiterTimeouts(wait.reqs.length);
       for (const w of wait.reqs) this.error(w.req, HttpError.ORIGIN_TIMEOUT, CacheStatus.timeout);
       return;
     }
@@ -357,6 +367,10 @@ export class ReadThrough implements MissHandler, FillHost {
     });
     this.lastLog = now;
     this.suppressed = 0;
+  }
+
+  metricsText(): string {
+    return renderOriginMetrics(this.opts.fills, this.opts.config.threads);
   }
 
   close(): Promise<void> {

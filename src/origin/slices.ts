@@ -6,6 +6,7 @@ import { RangeKind } from '../http/range.js';
 import { parseCacheControl } from './cache-control.js';
 import { FetchFailure, type OriginClient } from './client.js';
 import { Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
+import type { OriginMetrics } from './metrics.js';
 
 /**
  * --origin-slice: an origin object is kept as fixed-size slices, each its own store entry
@@ -57,6 +58,7 @@ export class SliceReader {
     readonly size: number,
     private readonly defaultTtl: number,
     private readonly timeoutMs: number,
+    private readonly metrics: OriginMetrics,
   ) {
     this.table = new FillTable(fills);
   }
@@ -83,6 +85,7 @@ export class SliceReader {
     const [a, b] = FillTable.tags(sk);
     const claim = t.claim(a, b, this.ownerId);
     if (claim === Claim.Joined) {
+      this.metrics.coalesced(1);
       const slot = t.slot;
       const seq = t.seq;
       const deadline = Date.now() + 2 * this.timeoutMs + 1000;
@@ -93,7 +96,10 @@ export class SliceReader {
         const r = waitAsync(t.words, at, progress, deadline - Date.now());
         if (r.async) await r.value;
       }
-      if (!t.over(slot, seq)) return FillResult.Timeout;
+      if (!t.over(slot, seq)) {
+        this.metrics.waiterTimeouts(1);
+        return FillResult.Timeout;
+      }
       const result = t.resultAfter(slot, seq);
       if (result === FillResult.Stored) {
         const part = this.fromStore(sk, n, n * this.size, (n + 1) * this.size);

@@ -7,7 +7,8 @@ import type { Config } from '../base/config.js';
 import type { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { installCrashSignal } from './test-hooks.js';
-import { FillTable, fillTableBytes } from '../origin/fill-table.js';
+import { FillTable } from '../origin/fill-table.js';
+import { fillTableBytes } from '../origin/metrics.js';
 
 /** Exit statuses: 1 for a server that cannot start (port in use...), 2 for bad flags (main.ts). */
 export class StartError extends Error {
@@ -82,7 +83,7 @@ export class Supervisor {
     this.store = Store.create(storeOptions);
     this.httpSab = new SharedArrayBuffer(httpSharedBytes(config.threads));
     if (config.origin !== '') {
-      this.fillSab = new SharedArrayBuffer(fillTableBytes());
+      this.fillSab = new SharedArrayBuffer(fillTableBytes(config.threads));
       this.fills = new FillTable(this.fillSab);
     }
 

@@ -25,7 +25,14 @@ async function main(): Promise<void> {
   const missHandler =
     data.fillSab === null
       ? null
-      : new ReadThrough({ config, store, fills: data.fillSab, ownerId: data.ownerId, log });
+      : new ReadThrough({
+          config,
+          store,
+          fills: data.fillSab,
+          ownerId: data.ownerId,
+          threadIndex: data.threadIndex,
+          log,
+        });
   const server = createWorkerServer({
     config,
     store,

@@ -163,3 +163,23 @@ test('over --origin-max-waiters: 503 with Retry-After for the extra ones', async
     await o2.stop();
   }
 });
+
+test('/metrics: origin requests by result, coalesced waiters, origin bytes, fills in flight, fetch durations', async () => {
+  await origin.script('/o/metered', { delayMs: 200 });
+  await storm('metered', 10);
+  const page = (await fetchAnswer(server.port, '/metrics')).body.toString();
+  const value = (name: string): number => {
+    const m = new RegExp(`^${name.replace(/[{}"=+.]/g, '\\$&')} (\\S+)$`, 'm').exec(page);
+    assert.ok(m !== null, `${name} in:\n${page}`);
+    return Number(m[1]);
+  };
+  assert.ok(value('stripecache_origin_requests_total{result="stored"}') >= 1);
+  assert.ok(value('stripecache_origin_requests_total{result="failed"}') >= 3);
+  assert.ok(value('stripecache_origin_requests_total{result="timeout"}') >= 2);
+  assert.ok(value('stripecache_origin_requests_total{result="not_found"}') >= 2);
+  assert.ok(value('stripecache_origin_coalesced_waiters_total') >= 9);
+  assert.ok(value('stripecache_origin_bytes_total') >= 1000);
+  assert.equal(value('stripecache_origin_fills_in_flight'), 0);
+  const count = value('stripecache_origin_fetch_duration_seconds_count');
+  assert.equal(value('stripecache_origin_fetch_duration_seconds_bucket{le="+Inf"}'), count);
+});
