@@ -43,6 +43,7 @@ export const HttpError = {
   ORIGIN_TIMEOUT: 32,
   ORIGIN_TOO_LARGE: 33,
   ORIGIN_WAITERS: 34,
+  ORIGIN_NO_MEMORY: 35,
 } as const;
 export type HttpError = (typeof HttpError)[keyof typeof HttpError];
 
@@ -101,6 +102,13 @@ export const ERRORS: readonly ErrorInfo[] = [
     503,
     false,
     'too many requests waiting for this key (--origin-max-waiters)',
+    'Retry-After: 1\r\n',
+  ),
+  e(
+    'ORIGIN_NO_MEMORY',
+    507,
+    false,
+    'no memory for this origin fetch now (fills in flight); retry',
     'Retry-After: 1\r\n',
   ),
 ];

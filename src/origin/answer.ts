@@ -40,6 +40,7 @@ export const CacheStatus = {
   timeout: bytes('Cache-Status: stripecache; fwd=miss; detail=origin-timeout\r\n'),
   tooLarge: bytes('Cache-Status: stripecache; fwd=miss; detail=too-large\r\n'),
   waiters: bytes('Cache-Status: stripecache; fwd=miss; detail=too-many-waiters\r\n'),
+  noMemory: bytes('Cache-Status: stripecache; fwd=miss; detail=no-memory\r\n'),
 } as const;
 
 const AGE = bytes('Age: ');

@@ -43,6 +43,8 @@ export const FillResult = {
   TooLarge: 6,
   /** The filling thread died: fetch again. */
   Died: 7,
+  /** The bodies of the fills in flight already take their share of --memory. */
+  NoMemory: 8,
 } as const;
 export type FillResult = (typeof FillResult)[keyof typeof FillResult];
 

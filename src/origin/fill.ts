@@ -23,8 +23,11 @@ export interface FillHost {
   store(key: Uint8Array, value: Uint8Array, contentType: Uint8Array, ttl: number): Uint8Array | null;
   /** The fill ended (its slot in the shared table is to be finished with `result`). */
   finished(fill: Fill, result: FillResult, detail: string): void;
-  /** Memory for a body of `length` bytes (shared with the other threads' waiters when it can be). */
-  allocate(fill: Fill, length: number): Uint8Array;
+  /**
+   * Memory for a body of `length` bytes (shared with the other threads' waiters when it can be),
+   * or null when the fills in flight already hold their share of --memory.
+   */
+  allocate(fill: Fill, length: number): Uint8Array | null;
   /** More bytes arrived (the host tells other threads in batches). */
   progressed(fill: Fill): void;
 }
@@ -101,7 +104,12 @@ export class Fill implements FetchSink, ValueSource {
       this.contentType = Buffer.from(ct, 'latin1');
     if (length >= 0) {
       this.total = length;
-      this.bytes = this.host.allocate(this, length);
+      const bytes = this.host.allocate(this, length);
+      if (bytes === null) {
+        this.fail(FillResult.NoMemory, `no memory for ${length} bytes`);
+        return false;
+      }
+      this.bytes = bytes;
       this.minEnd = Infinity;
       for (const w of this.waiters) {
         w.end = spanEnd(w.req.range, length);
@@ -163,6 +171,8 @@ export class Fill implements FetchSink, ValueSource {
   shared: SharedArrayBuffer | null = null;
   /** Arrived bytes last told to other threads. */
   told = 0;
+  /** Bytes of the fill budget this fill holds (released when it ends). */
+  reserved = 0;
 
   private fail(result: FillResult, detail: string): void {
     if (this.done) return;
@@ -216,6 +226,8 @@ export function errorOf(result: FillResult): number {
       return HttpError.ORIGIN_TIMEOUT;
     case FillResult.TooLarge:
       return HttpError.ORIGIN_TOO_LARGE;
+    case FillResult.NoMemory:
+      return HttpError.ORIGIN_NO_MEMORY;
     default:
       return HttpError.ORIGIN_FAILED;
   }
@@ -229,6 +241,8 @@ export function statusOf(result: FillResult): Uint8Array {
       return CacheStatus.timeout;
     case FillResult.TooLarge:
       return CacheStatus.tooLarge;
+    case FillResult.NoMemory:
+      return CacheStatus.noMemory;
     default:
       return CacheStatus.failed;
   }

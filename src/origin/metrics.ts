@@ -14,8 +14,14 @@ const M_BYTES = 10;
 const M_DURATION_SUM = 11;
 const M_DURATION_COUNT = 12;
 const M_BUCKETS = 13;
+/** Bytes of fill bodies this thread holds now (a gauge; zeroed by the supervisor if it dies). */
+const M_RESERVED = 30;
 /** Fetch-duration histogram bounds, seconds. */
 const BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+function blockAt(threadIndex: number): number {
+  return fillSlotBytes() + threadIndex * WORDS * 8;
+}
 
 /** The whole shared buffer of the read-through tier: fill slots, then the counters. */
 export function fillTableBytes(threads: number): number {
@@ -29,25 +35,50 @@ const RESULT_LABELS: Record<number, string> = {
   [FillResult.Failed]: 'failed',
   [FillResult.Timeout]: 'timeout',
   [FillResult.TooLarge]: 'too_large',
+  [FillResult.NoMemory]: 'no_memory',
 };
 
 export class OriginMetrics {
   private readonly w: Float64Array;
 
-  constructor(sab: SharedArrayBuffer, threadIndex: number) {
-    this.w = new Float64Array(sab, fillSlotBytes() + threadIndex * WORDS * 8, WORDS);
+  constructor(
+    private readonly sab: SharedArrayBuffer,
+    threadIndex: number,
+  ) {
+    this.w = new Float64Array(sab, blockAt(threadIndex), WORDS);
   }
 
   /** One origin request ended with `result` after `ms`, having sent `bytes` body bytes. */
   fetched(result: FillResult, ms: number, bytes: number): void {
     const w = this.w;
-    if (result !== FillResult.Died) w[M_RESULTS + result]! += 1;
+    if (result !== FillResult.Died) w[M_RESULTS + (result === FillResult.NoMemory ? 7 : result)]! += 1;
     w[M_BYTES]! += bytes;
     w[M_DURATION_SUM]! += ms / 1000;
     w[M_DURATION_COUNT]! += 1;
     let b = 0;
     while (b < BOUNDS.length && ms / 1000 > BOUNDS[b]!) b++;
     w[M_BUCKETS + b]! += 1;
+  }
+
+  /**
+   * Takes `n` bytes for a fill body when the fills of every thread then hold at most `cap`;
+   * false (nothing taken) otherwise. A soft cap: two threads may pass it at the same moment.
+   */
+  reserve(n: number, cap: number, threads: number): boolean {
+    let held = 0;
+    for (let t = 0; t < threads; t++) held += new Float64Array(this.sab, blockAt(t), WORDS)[M_RESERVED]!;
+    if (held + n > cap) return false;
+    this.w[M_RESERVED]! += n;
+    return true;
+  }
+
+  release(n: number): void {
+    this.w[M_RESERVED] = Math.max(0, this.w[M_RESERVED]! - n);
+  }
+
+  /** The supervisor, for a thread that died: what its fills held is free again. */
+  static resetThread(sab: SharedArrayBuffer, threadIndex: number): void {
+    new Float64Array(sab, blockAt(threadIndex), WORDS)[M_RESERVED] = 0;
   }
 
   coalesced(n: number): void {
@@ -70,7 +101,8 @@ export function renderOriginMetrics(sab: SharedArrayBuffer, threads: number): st
   lines.push(`# HELP ${p}requests_total Origin requests, by how they ended.`);
   lines.push(`# TYPE ${p}requests_total counter`);
   for (const [r, label] of Object.entries(RESULT_LABELS)) {
-    lines.push(`${p}requests_total{result="${label}"} ${sum(M_RESULTS + Number(r))}`);
+    const i = Number(r) === FillResult.NoMemory ? 7 : Number(r);
+    lines.push(`${p}requests_total{result="${label}"} ${sum(M_RESULTS + i)}`);
   }
   lines.push(`# HELP ${p}coalesced_waiters_total Requests that waited for a fetch already in flight.`);
   lines.push(`# TYPE ${p}coalesced_waiters_total counter`);

@@ -104,6 +104,8 @@ export class ReadThrough implements MissHandler, FillHost {
             config.originTtl,
             config.originTimeoutMs,
             this.metrics,
+            config.memory / 2,
+            config.threads,
           );
     this.channel.onmessage = (ev: MessageEvent) => this.announced(ev.data as Announcement);
     // The channel must not keep a draining thread alive.
@@ -184,6 +186,8 @@ export class ReadThrough implements MissHandler, FillHost {
     const name = Buffer.from(fill.key.buffer, fill.key.byteOffset, fill.key.length).toString('latin1');
     if (this.local.get(name) === fill) this.local.delete(name);
     if (fill.slot >= 0) this.table.finish(fill.slot, result);
+    this.metrics.release(fill.reserved);
+    fill.reserved = 0;
     this.metrics.fetched(result, Date.now() - fill.startedAt, fill.arrived);
     if (result === FillResult.NotFound && this.opts.config.negativeTtl > 0) {
       this.negative.set(name, Date.now() + this.opts.config.negativeTtl * 1000);
@@ -193,7 +197,10 @@ export class ReadThrough implements MissHandler, FillHost {
     }
   }
 
-  allocate(fill: Fill, length: number): Uint8Array {
+  allocate(fill: Fill, length: number): Uint8Array | null {
+    const { config } = this.opts;
+    if (!this.metrics.reserve(length, config.memory / 2, config.threads)) return null;
+    fill.reserved = length;
     if (fill.slot < 0) return new Uint8Array(length);
     const sab = new SharedArrayBuffer(length);
     fill.shared = sab;
@@ -384,4 +391,5 @@ const FILL_RESULT_NAMES: Record<number, string> = {
   [FillResult.Timeout]: 'timeout',
   [FillResult.TooLarge]: 'too-large',
   [FillResult.Died]: 'died',
+  [FillResult.NoMemory]: 'no-memory',
 };

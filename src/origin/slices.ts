@@ -59,6 +59,9 @@ export class SliceReader {
     private readonly defaultTtl: number,
     private readonly timeoutMs: number,
     private readonly metrics: OriginMetrics,
+    /** Bytes the bodies of the fills in flight may hold, all threads together. */
+    private readonly fillCap: number,
+    private readonly threads: number,
   ) {
     this.table = new FillTable(fills);
   }
@@ -122,14 +125,15 @@ export class SliceReader {
       let keep = true;
       let ttl = this.defaultTtl;
       let type = 'application/octet-stream';
+      const startedAt = Date.now();
+      let reserved = 0;
       const end = (r: SliceOutcome): void => {
-        if (slot >= 0) {
-          const stored = typeof r !== 'number' && keep && r.bytes.length !== 0;
-          this.table.finish(
-            slot,
-            typeof r === 'number' ? r : stored ? FillResult.Stored : FillResult.NotStored,
-          );
-        }
+        this.metrics.release(reserved);
+        reserved = 0;
+        const stored = typeof r !== 'number' && keep && r.bytes.length !== 0;
+        const result = typeof r === 'number' ? r : stored ? FillResult.Stored : FillResult.NotStored;
+        if (slot >= 0) this.table.finish(slot, result);
+        this.metrics.fetched(result, Date.now() - startedAt, arrived);
         resolve(r);
       };
       this.client.fetch(this.client.pathOf(key), first, first + this.size - 1, {
@@ -161,6 +165,11 @@ export class SliceReader {
             return false;
           }
           const length = Math.max(0, Math.min(this.size, total - first));
+          if (!this.metrics.reserve(length, this.fillCap, this.threads)) {
+            end(FillResult.NoMemory);
+            return false;
+          }
+          reserved = length;
           body = new Uint8Array(length);
           const fresh = parseCacheControl(h['cache-control']);
           keep = fresh.store;

@@ -8,7 +8,7 @@ import type { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { installCrashSignal } from './test-hooks.js';
 import { FillTable } from '../origin/fill-table.js';
-import { fillTableBytes } from '../origin/metrics.js';
+import { OriginMetrics, fillTableBytes } from '../origin/metrics.js';
 
 /** Exit statuses: 1 for a server that cannot start (port in use...), 2 for bad flags (main.ts). */
 export class StartError extends Error {
@@ -168,6 +168,7 @@ export class Supervisor {
       this.log.warn('reset stripes held by a dead thread', { threadIndex: slot.threadIndex, stripes: reset });
     // Its origin fills end as "died": their waiters (on other threads) wake and fetch again.
     const fills = this.fills?.resetOwner(slot.ownerId) ?? 0;
+    if (this.fillSab !== null) OriginMetrics.resetThread(this.fillSab, slot.threadIndex);
     if (fills > 0)
       this.log.warn('reset origin fills of a dead thread', { threadIndex: slot.threadIndex, fills });
     if (this.shuttingDown || !this.started) return;
