@@ -105,22 +105,39 @@ export class Connection implements ParserHandler, DeferHost {
     try {
       this.parser.feed(chunk, transient);
     } catch (e) {
-      // A stuck stripe lock (a thread wedged or dying mid-update) is transient: 503, retry later.
-      // Anything else is a bug, never the client's doing: 500. Either way the thread keeps serving.
-      const busy = e instanceof StoreLockTimeoutError;
-      this.host.log(e);
-      responder.out.rewind();
-      responder.error(busy ? HttpError.STORE_BUSY : HttpError.INTERNAL, Conn.Close, true, Route.Other);
-      this.end();
+      this.failed(e);
     }
     this.flush();
+  }
+
+  /**
+   * A request's handler threw. A stuck stripe lock (a thread wedged or dying mid-update) is
+   * transient: 503, retry later. Anything else is a bug, never the client's doing: 500. Either
+   * way the connection closes and the thread keeps serving.
+   */
+  private failed(e: unknown): void {
+    const responder = this.host.responder;
+    const busy = e instanceof StoreLockTimeoutError;
+    this.host.log(e);
+    responder.out.rewind();
+    responder.error(busy ? HttpError.STORE_BUSY : HttpError.INTERNAL, Conn.Close, true, Route.Other);
+    this.end();
   }
 
   private readonly onDrain = (): void => {
     this.lastActive = Date.now();
     if (!this.drainWait || this.ended || this.waitingOn !== null) return;
     this.drainWait = false;
-    if (this.parser.resumePending()) this.flush();
+    // the pipelined requests resumed here run handlers too: a throw must be answered like one in
+    // consume, not escape from a socket event and kill the thread
+    let resumed: boolean;
+    try {
+      resumed = this.parser.resumePending();
+    } catch (e) {
+      this.failed(e);
+      resumed = true;
+    }
+    if (resumed) this.flush();
     if (!this.drainWait && !this.ended) this.socket.resume();
   };
 

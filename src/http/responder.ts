@@ -40,6 +40,7 @@ import { GetSelector } from './conditional.js';
 import { RangeSpec, parseRange } from './range.js';
 import type { MissHandler, MissedRequest } from './api.js';
 import { KeyScratch, keyOf, routeHead } from './routes.js';
+import { beginUpload, finishUpload } from './upload.js';
 import { EMPTY, decimalDigits } from '../base/bytes.js';
 
 /** The connection whose request is being answered, able to hand a miss to the read-through tier. */
@@ -50,6 +51,11 @@ export interface DeferHost {
 /** Room kept before a body copied into the arena: the longest head a GET answer can have. */
 const HEAD_RESERVE = 640;
 /** Output budget of one batch; past it the connection yields until the socket drains. */
+/** The request's Content-Type bytes (a view of its head), or the default. */
+function contentTypeOf(head: RequestHead): Uint8Array {
+  return head.ctLen === 0 ? DEFAULT_CONTENT_TYPE : head.src.subarray(head.ctStart, head.ctStart + head.ctLen);
+}
+
 export const BATCH_BUDGET = 1024 * 1024;
 
 /**
@@ -109,6 +115,15 @@ export class Responder {
     }
     if (head.route === Route.Store && head.method !== Method.DELETE) {
       if (head.contentLength > this.maxValueSize) return HttpError.PAYLOAD_TOO_LARGE;
+      const refused = beginUpload(this.store, head, keyOf(head, this.keyScratch), contentTypeOf(head));
+      if (refused !== 0) {
+        // 507/503 before a byte is stored: at once when the client waits for 100 Continue, else
+        // after draining the body (not kept), so the connection stays usable
+        if (expect) return refused;
+        head.refusal = refused;
+        head.discardBody = true;
+        return 0;
+      }
       if (expect && head.minor === 1) this.out.put(CONTINUE_100);
       return 0;
     }
@@ -307,14 +322,18 @@ export class Responder {
   }
 
   private set(head: RequestHead, conn: Conn): void {
-    const src = head.src;
-    const type =
-      head.ctLen === 0 ? DEFAULT_CONTENT_TYPE : src.subarray(head.ctStart, head.ctStart + head.ctLen);
-    const body = head.body;
-    const value = body.length === 1 ? body[0]! : body.length === 0 ? EMPTY : body;
-    const outcome = this.store.set(keyOf(head, this.keyScratch), value, type, head.ttl);
+    let outcome = finishUpload(head);
+    if (outcome === null) {
+      const body = head.body;
+      const value = body.length === 1 ? body[0]! : body.length === 0 ? EMPTY : body;
+      outcome = this.store.set(keyOf(head, this.keyScratch), value, contentTypeOf(head), head.ttl);
+    }
     if (outcome === SetOutcome.TooLarge) {
       this.error(HttpError.VALUE_TOO_LARGE, conn, true, Route.Store);
+      return;
+    }
+    if (outcome === SetOutcome.Busy) {
+      this.error(HttpError.STORE_BUSY, conn, true, Route.Store);
       return;
     }
     this.canned(outcome === SetOutcome.Created ? CREATED : REPLACED, conn, true, Route.Store);

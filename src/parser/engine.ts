@@ -348,7 +348,9 @@ export class ParserEngine {
     if (head.discardBody) return 0;
     if (head.bodyLength > this.maxBodyBytes) return this.fail(HttpError.PAYLOAD_TOO_LARGE);
     const start = at - this.inputPtr;
-    head.body.push(this.src.subarray(start, start + len));
+    const view = this.src.subarray(start, start + len);
+    if (head.sink !== null) head.sink.write(view, head.bodyLength - len);
+    else head.body.push(view);
     return 0;
   }
 

@@ -53,6 +53,11 @@ export class RequestHead {
   /** Body bytes are counted but not kept (refused request whose body is drained). */
   discardBody = false;
 
+  /**
+   * Where the body goes instead of `body` views, when the handler set one at head time (an upload
+   * written straight into store memory). Aborted if the request ends before it is answered.
+   */
+  sink: BodySink | null = null;
   /** Views of the socket chunks holding the body, in order; valid while the request is handled. */
   readonly body: Uint8Array[] = [];
   bodyLength = 0;
@@ -84,15 +89,32 @@ export class RequestHead {
     this.keyEscaped = false;
     this.ttl = 0;
     this.discardBody = false;
+    if (this.sink !== null) this.dropSink();
     if (this.body.length !== 0) this.body.length = 0;
     this.bodyLength = 0;
   }
 
-  /** Drops references to socket chunks once the request is answered. */
+  /** Aborts a sink the request never handed back (connection closed, timed out, refused). */
+  dropSink(): void {
+    const sink = this.sink;
+    this.sink = null;
+    sink?.abort();
+  }
+
+  /** Drops references to socket chunks (and an unclaimed sink) once the request is answered. */
   release(): void {
+    if (this.sink !== null) this.dropSink();
     // Setting an array's length is not free; most requests have no body views.
     if (this.body.length !== 0) this.body.length = 0;
   }
+}
+
+/** A body's destination other than views (`RequestHead.sink`): bytes arrive in order. */
+export interface BodySink {
+  /** `chunk` is valid only during the call; `offset` is its position in the body. */
+  write(chunk: Uint8Array, offset: number): void;
+  /** The request ended before the handler took the sink back: free what it holds. */
+  abort(): void;
 }
 
 export const FIELD_OTHER = 0;

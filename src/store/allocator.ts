@@ -11,6 +11,7 @@
  */
 import {
   E_NEWER,
+  E_OLDER,
   E_TAG,
   H_POOL_COUNT,
   H_POOL_HEAD,
@@ -34,6 +35,8 @@ export class Allocator {
   readonly perPage: Int32Array;
   /** (bytes + 7) >> 3 -> class index, for sizes up to one page. */
   readonly classOfUnits: Uint8Array;
+  /** Reservations the last rebuildLocked freed (a dead owner's). */
+  freedReservations = 0;
   private readonly u32: Uint32Array;
   private readonly pm: number;
   private readonly n: number;
@@ -200,16 +203,31 @@ export class Allocator {
     return p;
   }
 
+  /** Hands a slot and the large pages listed at `pages`..+n to `stripe` (a published reservation). */
+  retagLocked(ref: number, stripe: number, pages: number, n: number): void {
+    const u = this.u32;
+    Atomics.store(u, ref * 2 + E_TAG, stripe + 1);
+    for (let i = 0; i < n; i++) {
+      const p = u[pages + i]!;
+      if (p !== 0xffffffff) Atomics.store(u, this.w(PM_META, p), (KIND_LARGE << KIND_SHIFT) | stripe);
+    }
+  }
+
   freePageLocked(p: number): void {
     this.pushPool(p);
   }
 
   /**
    * Recomputes every derived structure from page kinds and slot tags, freeing whatever belongs
-   * to a stripe flagged in `reset` (1 = reset). Returns nothing; O(pages + used slots).
+   * to a stripe flagged in `reset` (1 = reset). With `deadOwner` (ownerId + 1), the reservations
+   * of that owner (pseudo-stripe `reset.length - 1`, owner in E_OLDER) are freed too; returns the
+   * budget bytes those held. O(pages + used slots).
    */
-  rebuildLocked(reset: Uint8Array): void {
+  rebuildLocked(reset: Uint8Array, deadOwner = 0): number {
     const u = this.u32;
+    const pseudo = reset.length - 1;
+    let freedReserved = 0;
+    this.freedReservations = 0;
     for (let c = 0; c < this.classSize.length; c++) u[this.heads + c] = 0;
     u[H_POOL_HEAD] = 0;
     u[H_POOL_COUNT] = 0;
@@ -219,6 +237,14 @@ export class Allocator {
       const low = meta & 0xffffff;
       if (kind === KIND_LARGE && low < reset.length) {
         if (reset[low] === 1) this.pushPool(p);
+        else if (
+          low === pseudo &&
+          deadOwner !== 0 &&
+          u[u[this.w(PM_FREE_HEAD, p)]! * 2 + E_OLDER] === deadOwner
+        ) {
+          this.pushPool(p);
+          freedReserved += PAGE;
+        }
         continue;
       }
       if (kind !== KIND_SLAB || low >= this.classSize.length) {
@@ -233,7 +259,11 @@ export class Allocator {
       for (let j = bump - 1; j >= 0; j--) {
         const ref = this.slotRef(p, low, j);
         const tag = u[ref * 2 + E_TAG]!;
-        if (tag !== 0 && (tag - 1 >= reset.length || reset[tag - 1] !== 1)) continue;
+        if (tag !== 0 && (tag - 1 >= reset.length || reset[tag - 1] !== 1)) {
+          if (tag - 1 !== pseudo || deadOwner === 0 || u[ref * 2 + E_OLDER] !== deadOwner) continue;
+          freedReserved += this.classSize[low]!;
+          this.freedReservations++;
+        }
         u[ref * 2 + E_TAG] = 0;
         u[ref * 2 + E_NEWER] = fh;
         fh = j + 1;
@@ -244,5 +274,6 @@ export class Allocator {
       if (fc === per) this.pushPool(p);
       else if (fc > 0) this.pushPartial(p, low);
     }
+    return freedReserved;
   }
 }

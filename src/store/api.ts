@@ -28,8 +28,84 @@ export const SetOutcome = {
   Replaced: 2,
   /** Larger than the store can ever hold, even empty: the HTTP layer answers 507. */
   TooLarge: 3,
+  /** The `Precondition` given to the write did not hold (checked under the stripe lock): 412. */
+  PreconditionFailed: 4,
+  /** Reservations in flight hold the budget: 503 + Retry-After (the write may succeed later). */
+  Busy: 5,
 } as const;
 export type SetOutcome = (typeof SetOutcome)[keyof typeof SetOutcome];
+
+/** Most strong tags one `Precondition` carries (an If-Match list longer than this is refused by http). */
+export const MAX_PRECONDITION_TAGS = 8;
+
+/** What a `Precondition` requires of the key's current (unexpired) entry. */
+export const PreconditionKind = {
+  /** Nothing: the write always proceeds. */
+  None: 0,
+  /** `If-Match: *`: the key must exist. */
+  IfMatchAny: 1,
+  /** `If-Match: "tag", ...`: the key must exist with one of the `tags` as its ETag. */
+  IfMatchTags: 2,
+  /** `If-None-Match: *`: the key must not exist (create only). */
+  IfNoneMatchAny: 3,
+} as const;
+export type PreconditionKind = (typeof PreconditionKind)[keyof typeof PreconditionKind];
+
+/**
+ * Precondition checked under the stripe lock, atomically with the write or delete it guards
+ * (If-Match / If-None-Match: *). A reusable record, like `ReadResult`: the HTTP layer fills it
+ * from the request head. Tags are the 64-bit ETags as `get` reports them (`etagHi`, `etagLo`),
+ * stored as (hi, lo) pairs; weak tags never match (If-Match uses the strong comparison), so the
+ * caller leaves them out.
+ */
+export class Precondition {
+  kind: PreconditionKind = PreconditionKind.None;
+  /** Strong tags in `tags`, 0 to MAX_PRECONDITION_TAGS. */
+  count = 0;
+  readonly tags = new Uint32Array(MAX_PRECONDITION_TAGS * 2);
+
+  /** Back to "no precondition". */
+  reset(): void {
+    this.kind = PreconditionKind.None;
+    this.count = 0;
+  }
+
+  /** Adds one strong tag (kind becomes IfMatchTags); false when MAX_PRECONDITION_TAGS are held. */
+  addTag(hi: number, lo: number): boolean {
+    if (this.count >= MAX_PRECONDITION_TAGS) return false;
+    this.kind = PreconditionKind.IfMatchTags;
+    this.tags[this.count * 2] = hi >>> 0;
+    this.tags[this.count * 2 + 1] = lo >>> 0;
+    this.count++;
+    return true;
+  }
+
+  /**
+   * Whether the precondition holds for the key's current state: `exists` false for an absent or
+   * expired key, else the entry's ETag (`etagHi`, `etagLo`).
+   */
+  holds(exists: boolean, etagHi: number, etagLo: number): boolean {
+    switch (this.kind) {
+      case PreconditionKind.None:
+        return true;
+      case PreconditionKind.IfMatchAny:
+        return exists;
+      case PreconditionKind.IfNoneMatchAny:
+        return !exists;
+      default: {
+        if (!exists) return false;
+        const t = this.tags;
+        for (let i = 0; i < this.count; i++) {
+          if (t[i * 2] === etagHi >>> 0 && t[i * 2 + 1] === etagLo >>> 0) return true;
+        }
+        return false;
+      }
+    }
+  }
+}
+
+/** What `delete` did: `true` deleted, `false` no such (unexpired) key, or the precondition failed. */
+export type DeleteOutcome = boolean | 'precondition-failed';
 
 export const ReadStatus = {
   Miss: 0,
@@ -71,6 +147,11 @@ export class ReadResult {
    */
   target: Uint8Array | null = null;
   targetOffset = 0;
+  /**
+   * The caller accepts a large body (over one 64 KiB page) as views of the store's buffer
+   * (`views`, pinned: `pin`) instead of a copy.
+   */
+  wantView = false;
 
   // ---- outputs ----
   status: ReadStatus = ReadStatus.Miss;
@@ -79,6 +160,13 @@ export class ReadResult {
   bodyLength = 0;
   /** View of the copied bytes (into `target` or a fresh Buffer); empty when !wantBody or 304/416. */
   body: Uint8Array = EMPTY;
+  /**
+   * 0: the body was copied (`body`). Else the body is `views` (SharedArrayBuffer views, in
+   * order) and the caller MUST call `store.unpin(pin)` once their socket write completed (or the
+   * connection died); until then the bytes stay valid, whatever happens to the key.
+   */
+  pin = 0;
+  readonly views: Uint8Array[] = [];
   readonly contentType = new Uint8Array(MAX_CONTENT_TYPE_BYTES);
   contentTypeLength = 0;
   /**
@@ -107,8 +195,38 @@ export class ReadResult {
     this.wantBody = true;
     this.target = null;
     this.targetOffset = 0;
+    this.wantView = false;
   }
 }
+
+/**
+ * An unpublished entry an upload or a read-through fill writes into (see src/store/reservation.ts).
+ * Made by `KvStore.reserve`; owner-tagged in the buffer so a dead thread's are reclaimed.
+ */
+export interface Reservation {
+  /** Re-opens it read-only from another thread (`KvStore.openReservation`); 0 once closed. */
+  readonly id: number;
+  /** Bytes it holds room for. */
+  readonly length: number;
+  /** Copies `chunk` to value offset `offset` (no stripe lock; bounds-checked). */
+  write(chunk: Uint8Array, offset: number): void;
+  /** Chunked bodies: room for `newLength` bytes (bytes so far kept); false: the caller answers 507/503. */
+  grow(newLength: number): boolean;
+  /** Why the last grow failed (TooLarge or Busy). */
+  readonly lastRefusal: SetOutcome;
+  /** Copies bytes already written into `target` (read-through waiters). */
+  readInto(offset: number, length: number, target: Uint8Array, targetOffset: number): void;
+  /**
+   * Makes the first `finalLength` bytes the key's value, `pre` checked under the stripe lock; the
+   * stripe lock is held only to swap index pointers. Anything but Created/Replaced frees it.
+   */
+  publish(finalLength: number, pre?: Precondition): SetOutcome;
+  /** Frees it; the key's old value stays readable. Idempotent. */
+  abort(): void;
+}
+
+/** What `reserve` gives: the reservation, or why not (TooLarge: 507, Busy: 503). */
+export type ReserveOutcome = Reservation | typeof SetOutcome.TooLarge | typeof SetOutcome.Busy;
 
 /** Summed over stripes on demand; no hot shared counter. */
 export interface StoreStats {
@@ -124,6 +242,12 @@ export interface StoreStats {
   deletes: number;
   evictions: number;
   expirations: number;
+  /**
+   * Reservations in flight (uploads not yet published) and the budget bytes they hold. `Store`
+   * always fills them; optional so a stats record from an older writer still type-checks.
+   */
+  reservations?: number;
+  reservedBytes?: number;
 }
 
 export interface KvStore {
@@ -132,19 +256,43 @@ export interface KvStore {
    * `ttlSeconds` 0 means no expiry. Evicts until the entry fits; TooLarge when it never can.
    * Throws RangeError for a key of 0 or over MAX_KEY_BYTES bytes, a content type over
    * MAX_CONTENT_TYPE_BYTES, or a value over maxValueSize (the HTTP layer checks first).
+   * With `pre`, the precondition is checked under the stripe lock against the key's current
+   * entry and nothing changes when it fails (PreconditionFailed).
    */
   set(
     key: Uint8Array,
     value: Uint8Array | readonly Uint8Array[],
     contentType: Uint8Array,
     ttlSeconds: number,
+    pre?: Precondition,
   ): SetOutcome;
   /**
    * Fills `out`; returns `out.status`. Copies only the bytes that will be sent: the whole value,
    * or the span `out.select` chose.
    */
   get(key: Uint8Array, out: ReadResult): ReadStatus;
-  /** true when the key existed (and had not expired). */
-  delete(key: Uint8Array): boolean;
+  /**
+   * true when the key existed (and had not expired) and is gone now; false when there was no such
+   * key; 'precondition-failed' (nothing deleted) when `pre` did not hold, checked under the stripe
+   * lock. An If-Match precondition on an absent key fails (412 before 404, as RFC 9110 orders them).
+   */
+  delete(key: Uint8Array, pre?: Precondition): DeleteOutcome;
+  /**
+   * Early, advisory check of `pre` against the key's current entry (at head time, to refuse a body
+   * before reading it). The write re-checks atomically; a true here can still end in
+   * PreconditionFailed.
+   */
+  check(key: Uint8Array, pre: Precondition): boolean;
+  /**
+   * Reserves an unpublished entry of `length` value bytes (the declared Content-Length, or a
+   * first step for a chunked body: then `grow`), evicting to make room. TooLarge (507) when it
+   * can never fit or nothing more can be evicted; Busy (503 + Retry-After) when reservations in
+   * flight hold the budget. Throws RangeError like `set` for bad arguments.
+   */
+  reserve(key: Uint8Array, length: number, contentType: Uint8Array, ttlSeconds: number): ReserveOutcome;
+  /** Another thread's reservation by `id`, for reading only; null when it is gone. */
+  openReservation(id: number): Reservation | null;
+  /** Releases a pin `get` returned in `ReadResult.pin` (same thread). */
+  unpin(pin: number): void;
   stats(): StoreStats;
 }

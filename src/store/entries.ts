@@ -5,6 +5,7 @@
  */
 import { Geometry } from './geometry.js';
 import type { KeyIndex } from './key-index.js';
+import type { Pins } from './pins.js';
 import {
   E_MISC,
   E_NEWER,
@@ -13,6 +14,7 @@ import {
   EB_FLAGS,
   F_LARGE,
   F_LINKED,
+  H_ENTRIES,
   S_COUNT,
   S_HAND,
   S_HEAD,
@@ -26,6 +28,10 @@ import type { Views } from './views.js';
 export class Entries {
   /** Geometry of entries being freed: evictions run in the middle of a set that holds its own. */
   private readonly gFree: Geometry;
+  /** Unlinked entries whose free could not take the allocator lock (freed by the next freeEntry). */
+  private readonly later: number[] = [];
+  /** Set by Store once the pin table is made (they need each other). */
+  pins: Pins | null = null;
 
   constructor(
     private readonly v: Views,
@@ -61,22 +67,58 @@ export class Entries {
 
   /** Frees the memory of an unlinked (or never linked) entry; takes the allocator lock. */
   freeEntry(ref: number): void {
-    const v = this.v;
-    const large = (v.u8[ref * 8 + EB_FLAGS]! & F_LARGE) !== 0;
-    const g = large ? this.gFree.measureEntry(v.u8, v.u32, ref) : null;
     this.locks.lockAllocator();
     try {
-      if (g !== null) {
-        const pt = (ref * 8 + g.valueOff) >>> 2;
-        for (let i = 0; i < g.nPages; i++) {
-          const page = v.u32[pt + i]!;
-          if (page !== 0xffffffff) v.alloc.freePageLocked(page);
-        }
-      }
-      v.alloc.freeSlotLocked(ref);
+      this.freeEntryLocked(ref);
+      // entries whose free timed out earlier (see freeEntrySafe): this thread holds the lock now
+      const later = this.later;
+      while (later.length !== 0) this.freeEntryLocked(later.pop()!);
     } finally {
       this.locks.unlockAllocator();
     }
+  }
+
+  /**
+   * freeEntry for a path that is already failing (a set unwinding after a throw): when the
+   * allocator lock cannot be had either, the entry is kept in this thread's list and freed by its
+   * next freeEntry, instead of leaking or throwing over the first error.
+   */
+  freeEntrySafe(ref: number): void {
+    try {
+      this.freeEntry(ref);
+    } catch {
+      this.later.push(ref);
+    }
+  }
+
+  /** Re-tags entry `ref`'s slot and pages with `stripe` (the allocator lock held). */
+  readonly retagAllocLocked = (ref: number, stripe: number): void => {
+    const v = this.v;
+    const g = this.gFree.measureEntry(v.u8, v.u32, ref);
+    v.alloc.retagLocked(ref, stripe, (ref * 8 + g.valueOff) >>> 2, g.large ? g.nPages : 0);
+  };
+
+  private readonly retag = (ref: number, stripe: number): void => {
+    this.locks.lockAllocator();
+    try {
+      this.retagAllocLocked(ref, stripe);
+    } finally {
+      this.locks.unlockAllocator();
+    }
+  };
+
+  /** Frees entry `ref` (the allocator lock held). */
+  freeEntryLocked(ref: number): void {
+    const v = this.v;
+    if ((v.u8[ref * 8 + EB_FLAGS]! & F_LARGE) !== 0) {
+      const g = this.gFree.measureEntry(v.u8, v.u32, ref);
+      const pt = (ref * 8 + g.valueOff) >>> 2;
+      for (let i = 0; i < g.nPages; i++) {
+        const page = v.u32[pt + i]!;
+        if (page !== 0xffffffff) v.alloc.freePageLocked(page);
+      }
+    }
+    v.alloc.freeSlotLocked(ref);
   }
 
   /** Unlinks a live entry from stripe s (index slot `slot`) and frees it. */
@@ -88,7 +130,15 @@ export class Entries {
     v.u8[ref * 8 + EB_FLAGS] = v.u8[ref * 8 + EB_FLAGS]! & ~F_LINKED;
     const sw = v.stripeWord(s);
     u32[sw + S_COUNT] = u32[sw + S_COUNT]! - 1;
+    Atomics.sub(u32, H_ENTRIES, 1);
     v.f64[v.stripeF64(s) + SF_PAYLOAD] -= (u32[ref * 2 + E_MISC]! & 0xffff) + u32[ref * 2 + E_VALUE_LEN]!;
+    // a pinned large value is being sent as views: the last unpin frees it (pins.ts)
+    if (
+      (v.u8[ref * 8 + EB_FLAGS]! & F_LARGE) !== 0 &&
+      this.pins?.deferFreeLocked(ref, v.L.stripes, this.retag)
+    ) {
+      return;
+    }
     this.freeEntry(ref);
   }
 }

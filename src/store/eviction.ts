@@ -28,6 +28,8 @@ import type { Views } from './views.js';
 /** SIEVE evictions tried in the set's own stripe, then in other stripes, before evicting pages. */
 const OWN_SIEVE_TRIES = 16;
 const OTHER_SIEVE_TRIES = 16;
+/** Passes over the other stripes looking for a key to evict when the key cap is reached. */
+const KEY_EVICT_ROUNDS = 8;
 
 export class Eviction {
   private otherCursor = 0;
@@ -58,6 +60,29 @@ export class Eviction {
     this.entries.removeLocked(s, hand, this.index.slotOfRefLocked(s, u32[hand * 2 + E_HASH]!, hand));
     this.v.f64[this.v.stripeF64(s) + SF_EVICTIONS]++;
     return true;
+  }
+
+  /**
+   * Makes room for one more key under `--max-keys`: one SIEVE victim of stripe s, else of another
+   * stripe (try-locked, a bounded number of rounds); false when none could be evicted.
+   */
+  evictForKeyLocked(s: number): boolean {
+    if (this.evictOneLocked(s)) return true;
+    const n = this.v.L.stripes;
+    for (let round = 0; round < KEY_EVICT_ROUNDS; round++) {
+      for (let k = 1; k < n; k++) {
+        const t = (s + k) & (n - 1);
+        if (!this.locks.tryLockStripe(t)) continue;
+        let ok: boolean;
+        try {
+          ok = this.evictOneLocked(t);
+        } finally {
+          this.locks.unlockStripe(t);
+        }
+        if (ok) return true;
+      }
+    }
+    return false;
   }
 
   /** Evicts entry `ref` believed to belong to stripe t, if it really is a linked entry of t. */
@@ -130,14 +155,17 @@ export class Eviction {
     return this.evictPageLocked(s);
   }
 
-  /** A slab slot of class `cls` tagged with stripe s, evicting as needed; 0 when none can be had. */
-  allocSlotLocked(s: number, cls: number): number {
+  /**
+   * A slab slot of class `cls` tagged with stripe `tag` (s unless a reservation's), evicting as
+   * needed; 0 when none can be had.
+   */
+  allocSlotLocked(s: number, cls: number, tag = s): number {
     const v = this.v;
     for (let attempt = 0; ; attempt++) {
       this.locks.lockAllocator();
       let ref: number;
       try {
-        ref = v.alloc.allocSlotLocked(cls, s + 1);
+        ref = v.alloc.allocSlotLocked(cls, tag + 1);
       } finally {
         this.locks.unlockAllocator();
       }
@@ -146,14 +174,14 @@ export class Eviction {
     }
   }
 
-  /** A data page owned by entry `owner` of stripe s, evicting as needed; -1 when none can be had. */
-  allocPageLocked(s: number, owner: number): number {
+  /** A data page owned by entry `owner` (tagged like allocSlotLocked), evicting; -1 when none can be had. */
+  allocPageLocked(s: number, owner: number, tag = s): number {
     const v = this.v;
     for (let attempt = 0; ; attempt++) {
       this.locks.lockAllocator();
       let p: number;
       try {
-        p = v.alloc.allocPageLocked(s, owner);
+        p = v.alloc.allocPageLocked(tag, owner);
       } finally {
         this.locks.unlockAllocator();
       }

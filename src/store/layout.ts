@@ -2,7 +2,7 @@
  * Where everything lives in the one SharedArrayBuffer. `--memory` is the whole buffer: header,
  * content-type table, stripe table, index and page table are carved first, the rest is data pages.
  *
- *   [header 512 B][content types 64 x 260 B][class heads][stripes x 128 B][index][page meta][pages]
+ *   [header 512 B][content types 64 x 260 B][class heads][pin table][stripes x 128 B][index][page meta][pages]
  *
  * All offsets are derived from the options alone, so `attach` recomputes them from the header.
  *
@@ -25,15 +25,21 @@ import type { StoreOptions } from './api.js';
 const MAX_MEMORY = Math.min(2 ** 32, constants.MAX_LENGTH);
 
 export const MAGIC = 0x53435331; // "SCS1"
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 4;
 
 /** Data page: the unit the global allocator hands out (slab pages and large-value pages). */
 export const PAGE_SHIFT = 16;
 export const PAGE = 1 << PAGE_SHIFT;
 
-/** Index slots per key of capacity; a stripe evicts once 90% of its slots are used. */
-const INDEX_SLACK = 1.25;
-const INDEX_FILL = 0.9;
+/**
+ * `--max-keys` is enforced exactly by one global entry count (H_ENTRIES). A stripe's index must
+ * then hold whatever share of the keys the hash spread gives it, not just the mean: it is sized
+ * for the mean + 8 standard deviations of that (binomial) share, + 8, at most 80% full. A stripe
+ * is past that with a probability far under 1e-12 per stripe; only then does it evict on its own
+ * below `--max-keys`.
+ */
+const SPREAD_SIGMAS = 8;
+const INDEX_MAX_LOAD = 0.8;
 
 // header words (u32 index)
 export const H_MAGIC = 0;
@@ -51,7 +57,12 @@ export const H_SWEEP_CURSOR = 11;
 export const H_PAGE_CURSOR = 12;
 export const H_POOL_COUNT = 13;
 export const H_POOL_HEAD = 14;
-/** f64 slots (Float64Array index). */
+/** Entries linked + entries being created (claimed): never above maxKeys once a claim settles. */
+export const H_ENTRIES = 15;
+/** Reservations in flight (uploads not yet published) and the bytes of budget they hold. */
+export const H_RESV_COUNT = 20;
+export const H_RESV_BYTES = 21;
+/** f64 slots (Float64Array index; slot 8 = u32 words 16-17, slot 9 = words 18-19). */
 export const HF_MEMORY = 8;
 export const HF_CREATED_MS = 9;
 /** Allocator lock word and its waiter count, on their own cache line. */
@@ -99,7 +110,7 @@ export const KIND_LARGE = 2;
 
 /**
  * Entry header, in u32 words from the entry's first word (entry ref = byte offset / 8).
- * 36 bytes, then key, then an inline content type (only when not interned), then for large
+ * 40 bytes, then key, then an inline content type (only when not interned), then for large
  * values the page table (u32 aligned), then the inline value or the value's tail.
  */
 export const E_TAG = 0; // allocator truth: owning stripe + 1, 0 when the slot is free
@@ -111,7 +122,12 @@ export const E_MISC = 5; // key length (u16), then byte 22 = ct ref, byte 23 = f
 export const E_EXPIRY = 6; // 1/16 s since creation; 0 = never
 export const E_VER_LO = 7;
 export const E_VER_HI = 8;
-export const E_HEADER_BYTES = 36;
+/** Pins (readers sending the value as views of the buffer) + PIN_UNLINKED once unlinked. */
+export const E_PINS = 9;
+export const E_HEADER_BYTES = 40;
+export const PIN_UNLINKED = 0x80000000;
+/** Pin table: slots of (owner + 1, entry ref); a pin id is its slot + 1. */
+export const PIN_SLOTS = 4096;
 export const EB_CT_REF = 22;
 export const EB_FLAGS = 23;
 export const F_VISITED = 1;
@@ -119,6 +135,12 @@ export const F_LINKED = 2;
 export const F_LARGE = 4;
 /** Large value whose tail did not fit in the head slot: one more (partial) page. */
 export const F_TAIL_PAGE = 8;
+/**
+ * An unpublished reservation: its slot and pages are tagged with the pseudo-stripe `stripes`
+ * (no real stripe, so a stripe reset never frees it and eviction never picks it), and E_OLDER
+ * holds its owner (ownerId + 1) so a dead thread's reservations are reclaimed.
+ */
+export const F_RESERVED = 16;
 
 export const EXPIRY_UNITS_PER_S = 16;
 
@@ -132,6 +154,7 @@ export interface Layout {
   readonly stripeCap: number;
   readonly ctTable: number; // byte offset
   readonly classHeads: number; // byte offset
+  readonly pinTable: number; // byte offset
   readonly stripeTable: number; // byte offset
   readonly index: number; // byte offset
   readonly pageMeta: number; // byte offset
@@ -168,11 +191,13 @@ export function computeLayout(opts: StoreOptions): Layout {
     throw new RangeError(`maxValueSize must be an integer from 0 to 2 GiB, got ${opts.maxValueSize}`);
   }
   const stripes = opts.stripes;
-  const slotsPerStripe = Math.max(8, Math.ceil((opts.maxKeys / stripes) * INDEX_SLACK));
-  const stripeCap = Math.max(1, Math.floor(slotsPerStripe * INDEX_FILL));
+  const mean = opts.maxKeys / stripes;
+  const stripeCap = Math.min(opts.maxKeys, Math.ceil(mean + SPREAD_SIGMAS * Math.sqrt(mean) + 8));
+  const slotsPerStripe = Math.max(8, Math.ceil(stripeCap / INDEX_MAX_LOAD));
   const ctTable = 512;
   const classHeads = ctTable + CT_SLOTS * CT_SLOT_BYTES;
-  const stripeTable = align(classHeads + MAX_CLASSES * 4, 64);
+  const pinTable = align(classHeads + MAX_CLASSES * 4, 64);
+  const stripeTable = pinTable + PIN_SLOTS * 8;
   const index = stripeTable + stripes * STRIPE_BYTES;
   const pageMeta = index + stripes * slotsPerStripe * 8;
   const perPage = PAGE + PAGE_META_ARRAYS * 4;
@@ -198,6 +223,7 @@ export function computeLayout(opts: StoreOptions): Layout {
     stripeCap,
     ctTable,
     classHeads,
+    pinTable,
     stripeTable,
     index,
     pageMeta,

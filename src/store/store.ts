@@ -4,23 +4,21 @@
  * index (key-index.ts), entry geometry (geometry.ts), copies (copy.ts), the entry list and freeing
  * (entries.ts), eviction (eviction.ts), interned content types (content-types.ts), expiry
  * (expiry.ts) and crash reclaim (reclaim.ts). The get and set paths stay here, in one function
- * each, so their hot loop is one piece of code to read and for V8 to optimise.
- *
- * ETag: a random 64-bit epoch chosen at `create` XOR a per-stripe 64-bit version counter bumped
- * by every set. O(1) per set (a content hash would cost a pass over every stored byte, 10 MiB
- * values included), identical in every worker (it lives in the buffer), survives worker
- * restarts, and is never reused: versions only grow (a stripe reset skips to the next 2^32), and
- * a new process draws a new epoch.
+ * each, so their hot loop is one piece of code for V8 to optimise; see also reservation.ts,
+ * pins.ts, keyed-ops.ts. ETag: random 64-bit epoch XOR a per-stripe 64-bit version (README).
  */
 import { EMPTY } from '../base/bytes.js';
 import { endianness } from 'node:os';
 import {
-  MAX_CONTENT_TYPE_BYTES,
-  MAX_KEY_BYTES,
+  PreconditionKind,
   ReadStatus,
   SetOutcome,
+  type DeleteOutcome,
   type KvStore,
+  type Precondition,
   type ReadResult,
+  type Reservation,
+  type ReserveOutcome,
   type StoreOptions,
   type StoreStats,
 } from './api.js';
@@ -39,6 +37,7 @@ import {
   E_MISC,
   E_NEWER,
   E_OLDER,
+  E_PINS,
   E_VALUE_LEN,
   E_VER_HI,
   E_VER_LO,
@@ -48,13 +47,12 @@ import {
   F_LINKED,
   F_TAIL_PAGE,
   F_VISITED,
+  H_ENTRIES,
   PAGE,
   S_COUNT,
   S_LOCK,
   S_VER_HI,
   S_VER_LO,
-  SF_DELETES,
-  SF_EVICTIONS,
   SF_EXPIRATIONS,
   SF_HITS,
   SF_MISSES,
@@ -62,9 +60,15 @@ import {
   SF_SETS,
   computeLayout,
 } from './layout.js';
+import { KeyedOps } from './keyed-ops.js';
 import { lockWord, unlockWord } from './lock.js';
+import { Pins } from './pins.js';
+import { holdsAt } from './precondition.js';
 import { reclaimOwner } from './reclaim.js';
 import { StripeLocks } from './stripe-locks.js';
+import { openReservation, reserveFor } from './reservation.js';
+import { sumStats } from './stats.js';
+import { checkWriteArgs } from './validate.js';
 import { Views, formatBuffer } from './views.js';
 
 if (endianness() !== 'LE') throw new Error('stripecache store: little-endian platforms only');
@@ -78,12 +82,19 @@ export class Store implements KvStore {
   readonly index: KeyIndex;
   readonly eviction: Eviction;
 
-  private readonly entries: Entries;
-  private readonly copier: Copier;
-  private readonly cts: ContentTypes;
-  private readonly expiry: Expiry;
+  /** @internal parts reservation.ts works with (`ReservationParts`) */
+  readonly entries: Entries;
+  readonly copier: Copier;
+  readonly cts: ContentTypes;
+  readonly expiry: Expiry;
   /** Geometry of the entry being set or read. */
   private readonly g: Geometry;
+  private readonly keyed: KeyedOps;
+  private readonly pins: Pins;
+  /** Slot the running set allocated and has not linked yet (0 = none): freed if the set throws. */
+  private unlinked = 0;
+  /** The running set holds a claim on the global entry count (released if it fails). */
+  private claimed = false;
 
   /** The SharedArrayBuffer size for `opts`: always `opts.memory` (the budget is the buffer). */
   static bytesFor(opts: StoreOptions): number {
@@ -117,6 +128,9 @@ export class Store implements KvStore {
     this.cts = new ContentTypes(v, this.locks);
     this.expiry = new Expiry(v, this.locks, this.index, this.entries);
     this.g = new Geometry(v.alloc);
+    this.pins = new Pins(v, this.entries);
+    this.entries.pins = this.pins;
+    this.keyed = new KeyedOps(v, this.locks, this.index, this.entries, this.expiry);
   }
 
   /** Milliseconds clock for TTLs; tests replace it. */
@@ -128,7 +142,7 @@ export class Store implements KvStore {
     this.expiry.now = clock;
   }
 
-  /** Stripe lock acquisitions by this instance that missed the fast path (for benchmarks). */
+  /** Stripe lock acquisitions by this instance that missed the fast path (benchmarks). */
   get contendedLocks(): number {
     return this.locks.contended;
   }
@@ -138,24 +152,14 @@ export class Store implements KvStore {
     value: Uint8Array | readonly Uint8Array[],
     contentType: Uint8Array,
     ttlSeconds: number,
+    pre?: Precondition,
   ): SetOutcome {
     const v = this.views;
     const keyLen = key.length;
-    if (keyLen === 0 || keyLen > MAX_KEY_BYTES) {
-      throw new RangeError(`key must be 1 to ${MAX_KEY_BYTES} bytes, got ${keyLen}`);
-    }
-    if (contentType.length > MAX_CONTENT_TYPE_BYTES) {
-      throw new RangeError(`content type must be at most ${MAX_CONTENT_TYPE_BYTES} bytes`);
-    }
-    if (!(ttlSeconds >= 0) || !Number.isFinite(ttlSeconds)) {
-      throw new RangeError(`ttlSeconds must be a finite number >= 0, got ${ttlSeconds}`);
-    }
     let valueLen = 0;
     if (value instanceof Uint8Array) valueLen = value.length;
     else for (let i = 0; i < value.length; i++) valueLen += value[i]!.length;
-    if (valueLen > v.L.maxValueSize) {
-      throw new RangeError(`value of ${valueLen} bytes is over maxValueSize ${v.L.maxValueSize}`);
-    }
+    checkWriteArgs(key, contentType, ttlSeconds, valueLen, v.L.maxValueSize);
     const ctRef = this.cts.intern(contentType);
     const ctInline = ctRef === 0 ? 1 + contentType.length : 0;
     const g = this.g.measure(keyLen, ctInline, valueLen);
@@ -183,6 +187,12 @@ export class Store implements KvStore {
       if (old !== 0) {
         existed = !this.expiry.isExpired(old);
         if (!existed) f64[sf + SF_EXPIRATIONS]++;
+      }
+      if (pre !== undefined && pre.kind !== PreconditionKind.None && !holdsAt(v, pre, existed, old)) {
+        f64[sf + SF_SETS]--;
+        return SetOutcome.PreconditionFailed;
+      }
+      if (old !== 0) {
         if (!g.large && (u8[old * 8 + EB_FLAGS]! & F_LARGE) === 0 && v.alloc.classOfLiveRef(old) === g.cls) {
           // same slot class: overwrite in place under the stripe lock, no allocator round trip
           ref = old;
@@ -194,10 +204,17 @@ export class Store implements KvStore {
       const inPlace = ref !== 0;
       if (!inPlace) {
         while (u32[sw + S_COUNT]! >= v.stripeCap && this.eviction.evictOneLocked(s));
+        // --max-keys, exact: claim a key in the global count; past the cap, evict one key first
+        this.claimed = true;
+        if (Atomics.add(u32, H_ENTRIES, 1) >= v.L.maxKeys && !this.eviction.evictForKeyLocked(s)) {
+          return SetOutcome.Busy;
+        }
         ref = this.eviction.allocSlotLocked(s, g.cls);
         if (ref === 0) return SetOutcome.TooLarge;
         u32[ref * 2 + E_NEWER] = 0;
         u32[ref * 2 + E_OLDER] = 0;
+        u32[ref * 2 + E_PINS] = 0;
+        this.unlinked = ref;
       }
       const eb = ref * 8;
       const flags = (g.large ? F_LARGE : 0) | (g.tailPage ? F_TAIL_PAGE : 0);
@@ -218,10 +235,7 @@ export class Store implements KvStore {
         u32.fill(0xffffffff, pt, pt + nPages);
         for (let i = 0; i < nPages; i++) {
           const p = this.eviction.allocPageLocked(s, ref);
-          if (p < 0) {
-            this.entries.freeEntry(ref);
-            return SetOutcome.TooLarge;
-          }
+          if (p < 0) return SetOutcome.TooLarge; // the finally below frees the unlinked slot
           u32[pt + i] = p;
         }
       }
@@ -248,10 +262,22 @@ export class Store implements KvStore {
         this.entries.listPushLocked(s, ref);
         u8[eb + EB_FLAGS] = flags | F_LINKED;
         u32[sw + S_COUNT] = u32[sw + S_COUNT]! + 1;
+        this.unlinked = 0;
+        this.claimed = false; // the claim is this entry's count now
       }
       f64[sf + SF_PAYLOAD] += keyLen + valueLen;
       return existed ? SetOutcome.Replaced : SetOutcome.Created;
     } finally {
+      // a throw (a lock timeout while allocating pages or evicting) between allocating the slot
+      // and linking it: free it, or it would leak (nothing references it)
+      if (this.unlinked !== 0) {
+        this.entries.freeEntrySafe(this.unlinked);
+        this.unlinked = 0;
+      }
+      if (this.claimed) {
+        this.claimed = false;
+        Atomics.sub(u32, H_ENTRIES, 1);
+      }
       unlockWord(v.i32, lw, v.me, 'stripe');
     }
   }
@@ -259,6 +285,8 @@ export class Store implements KvStore {
   get(key: Uint8Array, out: ReadResult): ReadStatus {
     const prevBody = out.body;
     out.body = EMPTY;
+    out.pin = 0;
+    if (out.views.length !== 0) out.views.length = 0;
     out.bodyStart = 0;
     out.bodyLength = 0;
     out.totalLength = 0;
@@ -341,6 +369,10 @@ export class Store implements KvStore {
       if (out.wantBody && len > 0) {
         const large = (f & F_LARGE) !== 0;
         const g = large ? this.g.measure(keyLen, ctInline, total) : null;
+        // pinned: views of the buffer, no copy under the lock (pins.ts)
+        if (g !== null && out.wantView && this.pins.pinLocked(ref, g, start, len, out)) {
+          return (out.status = status);
+        }
         const from = eb + valueStart(keyLen, ctInline, total) + start;
         const t = out.target;
         if (t !== null && out.targetOffset >= 0 && out.targetOffset + len <= t.length) {
@@ -375,52 +407,28 @@ export class Store implements KvStore {
     }
   }
 
-  delete(key: Uint8Array): boolean {
-    if (key.length === 0 || key.length > MAX_KEY_BYTES) return false;
-    const v = this.views;
-    const h = this.index.hashKey(key);
-    const s = v.stripeOf(h);
-    this.locks.lockStripe(s);
-    try {
-      const ref = this.index.findLocked(s, h, key.length);
-      if (ref === 0) return false;
-      const expired = this.expiry.isExpired(ref);
-      this.entries.removeLocked(s, ref, this.index.foundSlot);
-      v.f64[v.stripeF64(s) + (expired ? SF_EXPIRATIONS : SF_DELETES)]++;
-      return !expired;
-    } finally {
-      this.locks.unlockStripe(s);
-    }
+  delete(key: Uint8Array, pre?: Precondition): DeleteOutcome {
+    return this.keyed.delete(key, pre);
+  }
+
+  check(key: Uint8Array, pre: Precondition): boolean {
+    return this.keyed.check(key, pre);
+  }
+
+  reserve(key: Uint8Array, length: number, contentType: Uint8Array, ttlSeconds: number): ReserveOutcome {
+    return reserveFor(this, key, length, contentType, ttlSeconds);
+  }
+
+  openReservation(id: number): Reservation | null {
+    return openReservation(this, id);
+  }
+
+  unpin(pin: number): void {
+    this.pins.unpin(pin);
   }
 
   stats(): StoreStats {
-    const v = this.views;
-    const st: StoreStats = {
-      entries: 0,
-      bytesUsed: 0,
-      payloadBytes: 0,
-      memoryBudget: v.L.memory,
-      hits: 0,
-      misses: 0,
-      sets: 0,
-      deletes: 0,
-      evictions: 0,
-      expirations: 0,
-    };
-    const f = v.f64;
-    for (let s = 0; s < v.L.stripes; s++) {
-      const sf = v.stripeF64(s);
-      st.entries += Atomics.load(v.u32, v.stripeWord(s) + S_COUNT);
-      st.payloadBytes += f[sf + SF_PAYLOAD]!;
-      st.hits += f[sf + SF_HITS]!;
-      st.misses += f[sf + SF_MISSES]!;
-      st.sets += f[sf + SF_SETS]!;
-      st.deletes += f[sf + SF_DELETES]!;
-      st.evictions += f[sf + SF_EVICTIONS]!;
-      st.expirations += f[sf + SF_EXPIRATIONS]!;
-    }
-    st.bytesUsed = v.L.fixedBytes + (v.numPages - v.alloc.poolCount()) * PAGE;
-    return st;
+    return sumStats(this.views);
   }
 
   /**
@@ -437,6 +445,6 @@ export class Store implements KvStore {
    * stripes were reset.
    */
   reclaimOwner(ownerId: number): number {
-    return reclaimOwner(this.views, this.locks, this.index, ownerId);
+    return reclaimOwner(this.views, this.locks, this.index, this.entries, this.pins, ownerId);
   }
 }

@@ -1,7 +1,10 @@
 import {
   ReadStatus,
   SetOutcome,
+  type DeleteOutcome,
   type KvStore,
+  type Precondition,
+  type Reservation,
   type ReadResult,
   type StoreStats,
 } from '../../dist/store/api.js';
@@ -39,8 +42,10 @@ export class FakeStore implements KvStore {
     value: Uint8Array | readonly Uint8Array[],
     contentType: Uint8Array,
     ttl: number,
+    pre?: Precondition,
   ): SetOutcome {
     if (key.length === 0 || key.length > 1024) throw new RangeError('key');
+    if (pre !== undefined && !this.check(key, pre)) return SetOutcome.PreconditionFailed;
     const v = Buffer.concat(value instanceof Uint8Array ? [value] : (value as Uint8Array[]));
     if (v.length > this.maxValueSize) throw new RangeError('value');
     if (v.length > this.capacity) return SetOutcome.TooLarge;
@@ -99,12 +104,37 @@ export class FakeStore implements KvStore {
     return status;
   }
 
-  delete(key: Uint8Array): boolean {
+  check(key: Uint8Array, pre: Precondition): boolean {
+    const e = this.live(key);
+    return pre.holds(e !== undefined, e?.hi ?? 0, e?.lo ?? 0);
+  }
+
+  delete(key: Uint8Array, pre?: Precondition): DeleteOutcome {
+    if (pre !== undefined && !this.check(key, pre)) return 'precondition-failed';
     const e = this.live(key);
     if (!e) return false;
     this.map.delete(Buffer.from(key).toString('latin1'));
     this.counts.deletes++;
     return true;
+  }
+
+  reserve(
+    key: Uint8Array,
+    length: number,
+    contentType: Uint8Array,
+    ttl: number,
+  ): Reservation | typeof SetOutcome.TooLarge | typeof SetOutcome.Busy {
+    if (length > this.maxValueSize) throw new RangeError('value');
+    if (length > this.capacity) return SetOutcome.TooLarge;
+    return new FakeReservation(this, Buffer.from(key), Buffer.from(contentType), ttl, length);
+  }
+
+  openReservation(_id: number): Reservation | null {
+    return null;
+  }
+
+  unpin(_pin: number): void {
+    throw new Error('FakeStore never pins');
   }
 
   stats(): StoreStats {
@@ -139,4 +169,51 @@ function hash(v: Uint8Array): [number, number] {
     b = Math.imul(b ^ v[i]!, 0x01000193) >>> 0;
   }
   return [a >>> 0, b >>> 0];
+}
+
+/** A reservation over a private Buffer: publish is a set of its bytes. */
+class FakeReservation implements Reservation {
+  id = 1;
+  lastRefusal: SetOutcome = SetOutcome.TooLarge;
+  private buf: Buffer;
+  constructor(
+    private readonly store: FakeStore,
+    private readonly key: Buffer,
+    private readonly type: Buffer,
+    private readonly ttl: number,
+    length: number,
+  ) {
+    this.buf = Buffer.alloc(length);
+  }
+
+  get length(): number {
+    return this.buf.length;
+  }
+
+  write(chunk: Uint8Array, offset: number): void {
+    if (this.id === 0 || offset < 0 || offset + chunk.length > this.buf.length) throw new RangeError('write');
+    this.buf.set(chunk, offset);
+  }
+
+  grow(n: number): boolean {
+    if (n > this.store.capacity) return false;
+    const b = Buffer.alloc(n);
+    this.buf.copy(b);
+    this.buf = b;
+    return true;
+  }
+
+  readInto(offset: number, length: number, target: Uint8Array, at: number): void {
+    target.set(this.buf.subarray(offset, offset + length), at);
+  }
+
+  publish(finalLength: number, pre?: Precondition): SetOutcome {
+    if (this.id === 0) throw new Error('closed');
+    this.id = 0;
+    return this.store.set(this.key, this.buf.subarray(0, finalLength), this.type, this.ttl, pre);
+  }
+
+  abort(): void {
+    this.id = 0;
+  }
 }

@@ -1,0 +1,51 @@
+/**
+ * Uploads straight into store memory: a PUT/POST whose head declares a Content-Length of at
+ * least `STREAM_MIN` bytes reserves the entry at head time (507 or 503 before a byte of body is
+ * read), each body chunk is copied from the read buffer into the reservation as it arrives, and
+ * the answer publishes it. A connection that closes, times out or fails before the answer aborts
+ * it (`RequestHead.sink`), and the key's old value was readable and intact all along.
+ *
+ * Smaller bodies are gathered as views and stored by one `set` (one stripe lock instead of two);
+ * chunked bodies too (their size is unknown at head time, and they are bounded by --max-value-size
+ * in the per-connection buffers).
+ */
+import type { BodySink, RequestHead } from '../parser/request.js';
+import { SetOutcome, type KvStore, type Precondition, type Reservation } from '../store/api.js';
+import { HttpError } from '../base/errors.js';
+
+/** Declared body length from which an upload goes into a reservation. */
+export const STREAM_MIN = 64 * 1024;
+
+/** The sink a head carries while its body streams into `reservation`. */
+export class UploadSink implements BodySink {
+  constructor(readonly reservation: Reservation) {}
+
+  write(chunk: Uint8Array, offset: number): void {
+    this.reservation.write(chunk, offset);
+  }
+
+  abort(): void {
+    this.reservation.abort();
+  }
+}
+
+/**
+ * At head time: reserves the value for a declared-length upload and attaches the sink. Returns an
+ * HttpError code to refuse with (507, 503), or 0 (also when the body is gathered instead).
+ */
+export function beginUpload(store: KvStore, head: RequestHead, key: Uint8Array, type: Uint8Array): number {
+  if (head.chunked || head.contentLength < STREAM_MIN) return 0;
+  const r = store.reserve(key, head.contentLength, type, head.ttl);
+  if (r === SetOutcome.TooLarge) return HttpError.VALUE_TOO_LARGE;
+  if (r === SetOutcome.Busy) return HttpError.STORE_BUSY;
+  head.sink = new UploadSink(r);
+  return 0;
+}
+
+/** At answer time: publishes a streamed upload; null when the body was gathered as views. */
+export function finishUpload(head: RequestHead, pre?: Precondition): SetOutcome | null {
+  const sink = head.sink;
+  if (!(sink instanceof UploadSink)) return null;
+  head.sink = null;
+  return sink.reservation.publish(head.bodyLength, pre);
+}
