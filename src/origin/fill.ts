@@ -5,6 +5,9 @@ import { CacheStatus, spanEnd, writeError, writeValue, type ValueSource } from '
 import { FetchFailure, type FetchSink } from './client.js';
 import { parseCacheControl } from './cache-control.js';
 import { FillResult } from './fill-table.js';
+import { ReservedBody, type BodyMemory } from './body.js';
+import { RangeFit, resolveRange, type ByteSpan, type RangeSpec } from '../http/range.js';
+import { SetOutcome } from '../store/api.js';
 
 /** One request waiting on this thread for a fill, and where the bytes it needs end. */
 interface Waiter {
@@ -24,10 +27,11 @@ export interface FillHost {
   /** The fill ended (its slot in the shared table is to be finished with `result`). */
   finished(fill: Fill, result: FillResult, detail: string): void;
   /**
-   * Memory for a body of `length` bytes (shared with the other threads' waiters when it can be),
-   * or null when the fills in flight already hold their share of --memory.
+   * Memory for a body of `length` bytes, readable by the other threads' waiters: a store
+   * reservation when the value is to be kept, else memory of its own; a FillResult when there is
+   * no room.
    */
-  allocate(fill: Fill, length: number): Uint8Array | null;
+  allocate(fill: Fill, length: number, keep: boolean): BodyMemory | FillResult;
   /** More bytes arrived (the host tells other threads in batches). */
   progressed(fill: Fill): void;
 }
@@ -42,16 +46,17 @@ const CHUNKED_START = 256 * 1024;
  * the rest are answered when the body is complete (or has failed). The fetch belongs to the
  * tier, not to any client: a waiter that goes away is just skipped.
  */
-export class Fill implements FetchSink, ValueSource {
-  bytes: Uint8Array = new Uint8Array(0);
-  readonly offset = 0;
+export class Fill implements FetchSink {
+  /** A body without Content-Length, grown here (then stored with a plain set). */
+  private bytes: Uint8Array = new Uint8Array(0);
+  /** A body of announced length: where it lands as it arrives. */
+  body: BodyMemory | null = null;
   total = -1;
   arrived = 0;
   contentType: Uint8Array = DEFAULT_TYPE;
   etag: Uint8Array | null = null;
-  readonly age = 0;
-  private keep = true;
-  private ttl = 0;
+  keep = true;
+  ttl = 0;
   private waiters: Waiter[] = [];
   /** Smallest `end` among waiters, to skip the scan on most chunks. */
   private minEnd = Infinity;
@@ -104,12 +109,12 @@ export class Fill implements FetchSink, ValueSource {
       this.contentType = Buffer.from(ct, 'latin1');
     if (length >= 0) {
       this.total = length;
-      const bytes = this.host.allocate(this, length);
-      if (bytes === null) {
-        this.fail(FillResult.NoMemory, `no memory for ${length} bytes`);
+      const body = this.host.allocate(this, length, this.keep);
+      if (typeof body === 'number') {
+        this.fail(body, `no memory for ${length} bytes`);
         return false;
       }
-      this.bytes = bytes;
+      this.body = body;
       this.minEnd = Infinity;
       for (const w of this.waiters) {
         w.end = spanEnd(w.req.range, length);
@@ -126,7 +131,14 @@ export class Fill implements FetchSink, ValueSource {
     if (this.done) return;
     const at = this.arrived;
     const n = chunk.length;
-    if (at + n > this.bytes.length) {
+    const body = this.body;
+    if (body !== null) {
+      if (at + n > body.length) {
+        this.fail(FillResult.Failed, 'origin sent more than its Content-Length');
+        return;
+      }
+      body.write(chunk, at);
+    } else if (at + n > this.bytes.length) {
       if (this.total >= 0 || at + n > this.host.maxValueSize) {
         this.fail(this.total >= 0 ? FillResult.Failed : FillResult.TooLarge, 'origin sent too much');
         return;
@@ -135,7 +147,7 @@ export class Fill implements FetchSink, ValueSource {
       grown.set(this.bytes.subarray(0, at));
       this.bytes = grown;
     }
-    this.bytes.set(chunk, at);
+    if (body === null) this.bytes.set(chunk, at);
     this.arrived = at + n;
     if (this.arrived >= this.minEnd) this.answerArrived();
     this.host.progressed(this);
@@ -151,15 +163,23 @@ export class Fill implements FetchSink, ValueSource {
       return;
     }
     this.done = true;
-    const value = this.bytes.subarray(0, this.total);
-    this.bytes = value;
     let result: FillResult = FillResult.NotStored;
-    if (this.keep) {
-      this.etag = this.host.store(this.key, value, this.contentType, this.ttl);
-      if (this.etag !== null) result = FillResult.Stored;
+    const body = this.body;
+    if (body instanceof ReservedBody) {
+      // Everyone still waiting is answered from the reservation, then it becomes the value.
+      this.stored = true;
+      this.answerArrived();
+      const outcome = body.res.publish(this.total);
+      if (outcome === SetOutcome.Created || outcome === SetOutcome.Replaced) result = FillResult.Stored;
+    } else {
+      if (body === null) this.bytes = this.bytes.subarray(0, this.total);
+      if (this.keep && body === null) {
+        this.etag = this.host.store(this.key, this.bytes, this.contentType, this.ttl);
+        if (this.etag !== null) result = FillResult.Stored;
+      }
+      this.stored = result === FillResult.Stored;
+      this.answerArrived();
     }
-    this.minEnd = 0;
-    this.answerArrived();
     this.host.finished(this, result, '');
   }
 
@@ -167,8 +187,8 @@ export class Fill implements FetchSink, ValueSource {
     this.fail(why === FetchFailure.Timeout ? FillResult.Timeout : FillResult.Failed, detail);
   }
 
-  /** Bytes the other threads' waiters may read (announced), set by the host's `allocate`. */
-  shared: SharedArrayBuffer | null = null;
+  /** The value was (or is about to be) stored: the first client's Cache-Status says so. */
+  private stored = false;
   /** Arrived bytes last told to other threads. */
   told = 0;
   /** Bytes of the fill budget this fill holds (released when it ends). */
@@ -184,6 +204,7 @@ export class Fill implements FetchSink, ValueSource {
     }
     this.waiters = [];
     this.bytes = new Uint8Array(0);
+    if (this.body instanceof ReservedBody) this.body.res.abort();
     this.host.finished(this, result, detail);
   }
 
@@ -211,10 +232,34 @@ export class Fill implements FetchSink, ValueSource {
     if (req.gone) return;
     const status = !w.first
       ? CacheStatus.collapsed
-      : this.done && this.etag === null
+      : this.done && !this.stored
         ? CacheStatus.notStored
         : CacheStatus.stored;
-    req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, this, status));
+    const value = this.valueFor(req.range, req.withBody);
+    req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
+  }
+
+  /** The bytes a request's span needs (copied out of a reservation, a view otherwise). */
+  private valueFor(range: RangeSpec, withBody: boolean): ValueSource {
+    const span: ByteSpan = { bodyStart: 0, bodyLength: 0 };
+    const fit = resolveRange(range, this.total, span);
+    const start = fit === RangeFit.Partial ? span.bodyStart : 0;
+    const length =
+      !withBody || fit === RangeFit.Unsatisfiable
+        ? 0
+        : fit === RangeFit.Partial
+          ? span.bodyLength
+          : this.total;
+    const bytes =
+      this.body !== null ? this.body.read(start, length) : this.bytes.subarray(start, start + length);
+    return {
+      bytes,
+      offset: start,
+      total: this.total,
+      contentType: this.contentType,
+      etag: this.etag,
+      age: 0,
+    };
   }
 }
 

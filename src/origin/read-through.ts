@@ -6,6 +6,8 @@ import { GetSelector } from '../http/conditional.js';
 import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
 import { CacheStatus, etagHex, spanEnd, writeError, writeValue } from './answer.js';
 import { EMPTY } from '../base/bytes.js';
+import { ReservedBody, SharedBody, type BodyMemory } from './body.js';
+import { RangeFit, resolveRange, type ByteSpan } from '../http/range.js';
 import { MAX_KEY_BYTES } from '../store/api.js';
 import { SLICE_KEY_ROOM, SliceReader } from './slices.js';
 import { answerSliced } from './sliced.js';
@@ -32,7 +34,7 @@ interface RemoteWait {
   reqs: RemoteWaiter[];
   deadline: number;
   /** The fill's memory, once its thread announced it; `total` bytes long. */
-  bytes: Uint8Array | null;
+  body: BodyMemory | null;
   total: number;
   contentType: Uint8Array;
 }
@@ -41,7 +43,10 @@ interface RemoteWait {
 interface Announcement {
   slot: number;
   seq: number;
-  sab: SharedArrayBuffer;
+  /** The store reservation to reopen read-only, or the body's own memory. */
+  id?: number;
+  sab?: SharedArrayBuffer;
+  total: number;
   contentType: string;
 }
 
@@ -197,25 +202,31 @@ export class ReadThrough implements MissHandler, FillHost {
     }
   }
 
-  allocate(fill: Fill, length: number): Uint8Array | null {
-    const { config } = this.opts;
-    if (!this.metrics.reserve(length, config.memory / 2, config.threads)) return null;
-    fill.reserved = length;
-    if (fill.slot < 0) return new Uint8Array(length);
-    const sab = new SharedArrayBuffer(length);
-    fill.shared = sab;
-    const msg: Announcement = {
-      slot: fill.slot,
-      seq: fill.seq,
-      sab,
-      contentType: Buffer.from(fill.contentType).toString('latin1'),
-    };
-    this.channel.postMessage(msg);
-    return new Uint8Array(sab);
+  allocate(fill: Fill, length: number, keep: boolean): BodyMemory | FillResult {
+    const { config, store } = this.opts;
+    let body: BodyMemory;
+    let msg: Announcement;
+    const contentType = Buffer.from(fill.contentType).toString('latin1');
+    if (keep) {
+      // The value's own place in the store, inside --memory; other threads reopen it by id.
+      const res = store.reserve(fill.key, length, fill.contentType, fill.ttl);
+      if (typeof res === 'number') return FillResult.NoMemory;
+      body = new ReservedBody(res);
+      msg = { slot: fill.slot, seq: fill.seq, id: res.id, total: length, contentType };
+    } else {
+      // Served, not stored: memory of its own, at most half of --memory for all such fills.
+      if (!this.metrics.reserve(length, config.memory / 2, config.threads)) return FillResult.NoMemory;
+      fill.reserved = length;
+      const shared = new SharedBody(new SharedArrayBuffer(length));
+      body = shared;
+      msg = { slot: fill.slot, seq: fill.seq, sab: shared.sab, total: length, contentType };
+    }
+    if (fill.slot >= 0) this.channel.postMessage(msg);
+    return body;
   }
 
   progressed(fill: Fill): void {
-    if (fill.shared === null || fill.arrived - fill.told < PROGRESS_BATCH) return;
+    if (fill.slot < 0 || fill.body === null || fill.arrived - fill.told < PROGRESS_BATCH) return;
     fill.told = fill.arrived;
     this.table.progress(fill.slot, fill.arrived);
   }
@@ -223,9 +234,15 @@ export class ReadThrough implements MissHandler, FillHost {
   /** Another thread's fill has memory: its waiters here can be answered as bytes arrive. */
   private announced(msg: Announcement): void {
     const wait = this.remote.get(`${msg.slot}:${msg.seq}`);
-    if (wait === undefined || wait.bytes !== null) return;
-    wait.bytes = new Uint8Array(msg.sab);
-    wait.total = msg.sab.byteLength;
+    if (wait === undefined || wait.body !== null) return;
+    if (msg.sab !== undefined) {
+      wait.body = new SharedBody(msg.sab);
+    } else {
+      const res = this.opts.store.openReservation(msg.id!);
+      if (res === null) return;
+      wait.body = new ReservedBody(res);
+    }
+    wait.total = msg.total;
     wait.contentType = Buffer.from(msg.contentType, 'latin1');
     for (const w of wait.reqs) w.end = spanEnd(w.req.range, wait.total);
     this.answerCovered(wait);
@@ -236,7 +253,7 @@ export class ReadThrough implements MissHandler, FillHost {
     const id = `${slot}:${seq}`;
     const existing = this.remote.get(id);
     if (existing !== undefined) {
-      existing.reqs.push({ req, end: existing.bytes === null ? -1 : spanEnd(req.range, existing.total) });
+      existing.reqs.push({ req, end: existing.body === null ? -1 : spanEnd(req.range, existing.total) });
       this.answerCovered(existing);
       return;
     }
@@ -246,7 +263,7 @@ export class ReadThrough implements MissHandler, FillHost {
       reqs: [{ req, end: -1 }],
       // Bounded: a filler ends within --origin-timeout; a dead one is reset by the supervisor.
       deadline: Date.now() + 2 * this.opts.config.originTimeoutMs + 1000,
-      bytes: null,
+      body: null,
       total: -1,
       contentType: EMPTY,
     };
@@ -279,8 +296,7 @@ export class ReadThrough implements MissHandler, FillHost {
 
   /** Answers the waiters of `wait` whose span has arrived in the announced memory. */
   private answerCovered(wait: RemoteWait): void {
-    const bytes = wait.bytes;
-    if (bytes === null) return;
+    if (wait.body === null) return;
     const arrived = this.table.over(wait.slot, wait.seq) ? -1 : this.table.arrived(wait.slot);
     if (arrived <= 0) return;
     let keep = 0;
@@ -294,9 +310,18 @@ export class ReadThrough implements MissHandler, FillHost {
   }
 
   private fromBytes(req: MissedRequest, wait: RemoteWait, status: Uint8Array): void {
+    const span: ByteSpan = { bodyStart: 0, bodyLength: 0 };
+    const fit = resolveRange(req.range, wait.total, span);
+    const start = fit === RangeFit.Partial ? span.bodyStart : 0;
+    const length =
+      !req.withBody || fit === RangeFit.Unsatisfiable
+        ? 0
+        : fit === RangeFit.Partial
+          ? span.bodyLength
+          : wait.total;
     const value = {
-      bytes: wait.bytes!,
-      offset: 0,
+      bytes: wait.body!.read(start, length),
+      offset: start,
       total: wait.total,
       contentType: wait.contentType,
       etag: null,
@@ -313,8 +338,8 @@ export class ReadThrough implements MissHandler, FillHost {
     for (const { req } of wait.reqs) {
       if (req.gone) continue;
       if (result === FillResult.Stored && this.fromStore(req, CacheStatus.collapsed)) continue;
-      if (complete && wait.bytes !== null) {
-        // The whole value is in the fill's memory (not stored, or gone from the store already).
+      if (complete && wait.body instanceof SharedBody) {
+        // Not stored: the whole value is in the fill's own memory.
         this.fromBytes(req, wait, CacheStatus.collapsed);
         continue;
       }
