@@ -153,6 +153,26 @@ export class Output {
     this.segStart = this.pos;
   }
 
+  /**
+   * Appends pinned views of the store's buffer (`ReadResult.views`) as segments, without copying
+   * them; `pin` is released through `unpin` once the socket has taken the batch (its write
+   * callback) or the batch is dropped. Their bytes count toward the batch budget.
+   */
+  pushViews(views: readonly Uint8Array[], pin: number): void {
+    this.cut();
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i]!;
+      this.segs[this.nSegs++] = v;
+      this.batchBytes += v.length;
+    }
+    this.pins.push(pin);
+  }
+
+  /** Releases a store pin (set by the responder to its store's `unpin`). */
+  unpin: (pin: number) => void = () => undefined;
+  /** Pins of the views in the current batch. */
+  private readonly pins: number[] = [];
+
   /** Appends a Buffer as its own segment, without copying it. */
   external(buf: Uint8Array): void {
     this.cut();
@@ -174,13 +194,16 @@ export class Output {
     if (n === 0) return 0;
     this.nSegs = 0;
     this.writes++;
+    // pinned views: released by the last write's callback, which runs once the kernel took the
+    // bytes, or with an error when the socket is destroyed first
+    const done = this.pins.length === 0 ? undefined : this.releaser(this.pins.splice(0));
     if (n === 1) {
-      socket.write(segs[0]!);
+      socket.write(segs[0]!, done);
       segs[0] = EMPTY;
     } else {
       socket.cork();
       for (let i = 0; i < n; i++) {
-        socket.write(segs[i]!);
+        socket.write(segs[i]!, i === n - 1 ? done : undefined);
         // Do not keep large bodies alive through a stale slot.
         segs[i] = EMPTY;
       }
@@ -212,8 +235,15 @@ export class Output {
     }
   }
 
+  private releaser(pins: number[]): () => void {
+    return () => {
+      for (const p of pins) this.unpin(p);
+    };
+  }
+
   /** Forgets the batch (its socket is gone). */
   drop(): void {
+    for (const p of this.pins.splice(0)) this.unpin(p);
     this.segStart = this.pos;
     for (let i = 0; i < this.nSegs; i++) this.segs[i] = EMPTY;
     this.nSegs = 0;

@@ -89,6 +89,7 @@ export class Responder {
     private readonly threads: number,
     private readonly missHandler: MissHandler | null = null,
   ) {
+    this.out.unpin = (pin) => store.unpin(pin);
     this.hitHeader = missHandler === null ? EMPTY : missHandler.hitHeader;
     this.etagEnd200 =
       missHandler === null
@@ -115,7 +116,13 @@ export class Responder {
     }
     if (head.route === Route.Store && head.method !== Method.DELETE) {
       if (head.contentLength > this.maxValueSize) return HttpError.PAYLOAD_TOO_LARGE;
-      const refused = beginUpload(this.store, head, keyOf(head, this.keyScratch), contentTypeOf(head));
+      const refused = beginUpload(
+        this.store,
+        head,
+        keyOf(head, this.keyScratch),
+        contentTypeOf(head),
+        this.maxValueSize,
+      );
       if (refused !== 0) {
         // 507/503 before a byte is stored: at once when the client waits for 100 Continue, else
         // after draining the body (not kept), so the connection stays usable
@@ -178,6 +185,8 @@ export class Responder {
     const out = this.out;
     read.reset();
     read.wantBody = withBody;
+    // big bodies leave as pinned views of the store's buffer: no copy, none under the lock
+    read.wantView = withBody;
     // Range and If-None-Match are applied by the selector, under the stripe lock; a plain GET
     // passes none (the whole value, no call)
     const ranged = withBody && head.rangeCount === 1 && head.rangeLen !== 0;
@@ -262,6 +271,7 @@ export class Responder {
         out.hex64(read.etagHi, read.etagLo);
         out.put(this.etagEnd200[conn]!);
         if (inSlab) out.bodyAt(at, n);
+        else if (read.pin !== 0) out.pushViews(read.views, read.pin);
         else if (withBody) out.body(read.body, at);
         this.metrics.request(Route.Get, 200);
         read.body = EMPTY;
@@ -299,6 +309,7 @@ export class Responder {
       this.metrics.request(Route.Get, 304);
     } else {
       if (inSlab) out.bodyAt(at, n);
+      else if (read.pin !== 0) out.pushViews(read.views, read.pin);
       else if (withBody) out.body(read.body, at);
       this.metrics.request(Route.Get, status === ReadStatus.Partial ? 206 : 200);
     }

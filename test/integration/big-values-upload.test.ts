@@ -152,3 +152,48 @@ test('40 concurrent 16 MiB uploads into --memory 256MiB keep resident memory wit
     await e.close();
   }
 });
+
+/** A chunked PUT of `body` in chunks of `step` bytes, as one buffer. */
+function chunked(key: string, body: Buffer, step: number): Buffer {
+  const parts: Buffer[] = [
+    Buffer.from(`PUT /store/${key} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`),
+  ];
+  for (let at = 0; at < body.length; at += step) {
+    const c = body.subarray(at, at + step);
+    parts.push(Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from('0\r\n\r\n'));
+  return Buffer.concat(parts);
+}
+
+test('a chunked upload reserves in steps and is stored byte-exact; one that outgrows the store is 507', async () => {
+  const store = Store.create({ memory: 16 * MiB, maxKeys: 1000, stripes: 4, maxValueSize: 16 * MiB });
+  const e = await startEngine({ maxValueSize: 16 * MiB }, store);
+  try {
+    const base = store.stats().bytesUsed;
+    const v = pattern(3 * MiB + 17, 4);
+    const r = await raw(e.port, [chunked('c', v, 100_000), req('GET', '/')], {
+      until: countResponses(2),
+      timeoutMs: 20_000,
+    });
+    assert.deepEqual(
+      parseResponses(r.data).map((x) => x.status),
+      [201, 200],
+    );
+    assert.deepEqual(stored(store, 'c'), v);
+    const big = await raw(e.port, [chunked('d', pattern(15 * MiB, 5), 1 << 20), req('GET', '/')], {
+      until: countResponses(2),
+      timeoutMs: 20_000,
+    });
+    assert.deepEqual(
+      parseResponses(big.data).map((x) => x.status),
+      [507, 200],
+    );
+    assert.equal(stored(store, 'd'), null);
+    assert.equal(store.stats().reservations, 0);
+    store.delete(Buffer.from('c'));
+    assert.equal(store.stats().bytesUsed, base);
+  } finally {
+    await e.close();
+  }
+});
