@@ -1,4 +1,4 @@
-// The seven workloads of issue 5. Each names its Lua script, wrk connections, what to preload,
+// The workloads of issue 5, plus the big-value GETs of issue 9 (get1m, get10m). Each names its Lua script, wrk connections, what to preload,
 // and any server flag it needs (only stripecache takes flags; peers are plain Maps).
 import { httpRequest } from './client.mjs';
 import { zipfSampler, mulberry32 } from './zipf.mjs';
@@ -62,6 +62,22 @@ export const WORKLOADS = [
       make: () => httpRequest('POST', '/store/big', { body: valueBytes(10 * MiB, 7) }),
     }),
     check: 'range',
+  },
+  {
+    id: 'get1m',
+    title: 'GET 1 MiB, 64 keys',
+    script: 'get.lua',
+    connections: 16,
+    args: { keys: 64, prefix: 'k1m-' },
+    preload: () => keysPreload('k1m-', 64, MiB),
+  },
+  {
+    id: 'get10m',
+    title: 'GET 10 MiB, 8 keys',
+    script: 'get.lua',
+    connections: 16,
+    args: { keys: 8, prefix: 'k10m-' },
+    preload: () => keysPreload('k10m-', 8, 10 * MiB),
   },
   {
     id: 'post1m',

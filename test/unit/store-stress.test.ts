@@ -58,6 +58,7 @@ async function stress(
   seed: number,
 ): Promise<void> {
   const store = Store.create(opts);
+  const baseline = store.stats().bytesUsed;
   const ctl = new Int32Array(new SharedArrayBuffer(8));
   const sharedKeys = 300;
   const privateKeys = 200;
@@ -78,12 +79,13 @@ async function stress(
     );
   }
   let maxUsed = 0;
+  let reports: StressReport[] = [];
   const poll = setInterval(() => {
     maxUsed = Math.max(maxUsed, store.stats().bytesUsed);
   }, 10);
   try {
     await barrier(ctl, THREADS);
-    const reports = await Promise.all(runs.map((r) => r.done));
+    reports = await Promise.all(runs.map((r) => r.done));
     for (const rep of reports) {
       assert.deepEqual(rep.errors, [], `worker errors (stripes ${opts.stripes})`);
       assert.ok(rep.ops > 1000, `too few ops: ${rep.ops}`);
@@ -98,6 +100,20 @@ async function stress(
   if (expectNoLoss) assert.equal(st.evictions, 0, 'no evictions with a big budget');
   else assert.ok(st.evictions > 0, 'small budget evicts');
   auditStore(store, sharedKeys, privateKeys);
+  const total = (k: keyof StressReport): number => reports.reduce((n, r) => n + (r[k] as number), 0);
+  if (opts.memory > 64 << 20) {
+    assert.ok(total('pinned') > 0, 'pinned reads happened');
+    assert.ok(total('reserved') > 0 && total('aborted') > 0, 'reservations happened');
+  }
+  // no leaks: deleting every key brings bytes used back to the empty store's
+  const enc = new TextEncoder();
+  for (let i = 0; i < sharedKeys; i++) store.delete(enc.encode(`k${i}`));
+  for (let w = 1; w <= THREADS; w++)
+    for (let i = 0; i < privateKeys; i++) store.delete(enc.encode(`k${w * 1_000_000 + i}`));
+  const after = store.stats();
+  assert.equal(after.entries, 0);
+  assert.equal(after.reservations, 0);
+  assert.equal(after.bytesUsed, baseline, 'bytes used back to its baseline');
 }
 
 for (const stripes of [1, 2, 256]) {

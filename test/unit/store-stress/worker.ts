@@ -26,6 +26,9 @@ export interface StressReport {
   deletes: number;
   rangeReads: number;
   tooLarge: number;
+  pinned: number;
+  reserved: number;
+  aborted: number;
   errors: string[];
 }
 
@@ -46,10 +49,36 @@ const report: StressReport = {
   deletes: 0,
   rangeReads: 0,
   tooLarge: 0,
+  pinned: 0,
+  reserved: 0,
+  aborted: 0,
   errors: [],
 };
 const expected = new Map<number, number>(); // private key id -> seq (absent = not stored)
 let seq = 0;
+
+interface Held {
+  pin: number;
+  views: Uint8Array[];
+  id: number;
+  sum: number;
+}
+/** Pinned reads not yet released: their bytes must not change while others write. */
+const held: Held[] = [];
+
+function checksum(b: Uint8Array): number {
+  let h = 2166136261;
+  for (let i = 0; i < b.length; i += 61) h = Math.imul(h ^ b[i]!, 16777619);
+  return (h ^ b.length) >>> 0;
+}
+
+function release(h: Held): void {
+  const body = Buffer.concat(h.views);
+  if (checksum(body) !== h.sum) fail(`pinned bytes of ${h.id} changed before unpin`);
+  const bad = verify(body, h.id);
+  if (bad !== null) fail(`pinned read of ${h.id}: ${bad}`);
+  store.unpin(h.pin);
+}
 
 // keys: shared ids 0..sharedKeys-1; private ids are 1e6 * ownerId + i
 function keyOf(id: number): Uint8Array {
@@ -93,7 +122,16 @@ try {
           fromZero.range.a = 0;
           r.select = fromZero;
         }
+        // some reads take pinned views, kept while other ops run, checked again before unpinning
+        r.wantView = rnd() < 0.3;
         const st = store.get(key, r);
+        if (r.pin !== 0) {
+          report.pinned++;
+          const body = Buffer.concat(r.views);
+          held.push({ pin: r.pin, views: r.views.slice(), id, sum: checksum(body) });
+          r.body = body;
+          if (held.length > 4) release(held.shift()!);
+        }
         if (st === ReadStatus.Hit || st === ReadStatus.Partial) {
           report.hits++;
           const bad = verify(r.body, id);
@@ -113,7 +151,30 @@ try {
         seq++;
         const v = makeValue(valueLen(), id, job.ownerId, seq);
         const parts = rnd() < 0.2 ? [v.subarray(0, 7), v.subarray(7)] : v;
-        const out = store.set(key, parts, ct, 0);
+        let out: SetOutcome;
+        const how = rnd();
+        if (how < 0.25) {
+          // through a reservation: written in two pieces, then published
+          const res = store.reserve(key, v.length, ct, 0);
+          if (typeof res === 'number') out = SetOutcome.TooLarge;
+          else {
+            report.reserved++;
+            const cut = Math.floor(v.length / 2);
+            res.write(v.subarray(cut), cut);
+            res.write(v.subarray(0, cut), 0);
+            out = res.publish(v.length);
+            if (out === SetOutcome.Busy) out = SetOutcome.TooLarge;
+          }
+        } else if (how < 0.3) {
+          // an aborted reservation changes nothing
+          const res = store.reserve(key, v.length, ct, 0);
+          if (typeof res !== 'number') {
+            res.write(v.subarray(0, Math.min(v.length, 100)), 0);
+            res.abort();
+            report.aborted++;
+          }
+          continue;
+        } else out = store.set(key, parts, ct, 0);
         if (out === SetOutcome.TooLarge) {
           report.tooLarge++;
           if (priv) expected.delete(id);
@@ -134,6 +195,7 @@ try {
       }
     }
   }
+  while (held.length !== 0) release(held.shift()!);
   // final pass: every private key is exactly as this worker left it
   for (let i = 0; i < job.privateKeys; i++) {
     const id = job.ownerId * 1_000_000 + i;
