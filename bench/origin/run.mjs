@@ -131,9 +131,8 @@ async function cold(o, origin, name, server, clients, rep) {
     objectPath,
     clients,
     seed: rep + 1,
-    // What the origin sees for a stripecache key is the implementation's choice: bytes are only
-    // checked where the client's path is the origin's path.
-    checkName: name === 'stripecache' ? undefined : objectPath,
+    // stripecache appends the key to its --origin URL (…/obj/): the origin path is /obj/KEY.
+    checkName: `/obj/${key}`,
   });
   // Let fetches still in flight (e.g. a slice nobody waits for any more) reach the counters.
   await new Promise((r) => setTimeout(r, 300));
@@ -143,14 +142,14 @@ async function cold(o, origin, name, server, clients, rep) {
     ...c,
     originRequests: s.total,
     originRanges: [...new Set(ranges)].length,
-    checked: name !== 'stripecache',
+    checked: true,
   };
 }
 
-async function warm(o, name, server, origin) {
+async function warm(o, name, server, origin, readThrough) {
   const key = `warm-${name}`;
-  if (name === 'stripecache') {
-    // Stand-in until --origin exists: the 10 MiB value is POSTed, not fetched from the origin.
+  if (!readThrough) {
+    // Stand-in for a build without --origin: the 10 MiB value is POSTed, not fetched from the origin.
     const body = Buffer.alloc(SIZE, 0x61);
     const r = await http('127.0.0.1', server.port, 'POST', `/store/${key}`, {
       headers: { 'Content-Type': 'application/octet-stream' },
@@ -193,7 +192,7 @@ async function warm(o, name, server, origin) {
     cpuUsPerRequest: (cpu / w.requests) * 1e6,
     wrkCpuS: w.wrkCpuS,
     originRequestsDuring: after.total - before.total,
-    standIn: name === 'stripecache' ? 'POSTed value via /get/{key}' : undefined,
+    standIn: readThrough ? undefined : 'POSTed value via /get/{key}',
     command: w.command,
   };
 }
@@ -355,10 +354,11 @@ async function main() {
             res.cold.push({ server: name, clients, runs });
           }
         }
-        // stripecache's warm row needs no origin: its stand-in value is POSTed.
+        // A build without --origin: its warm row is a stand-in, a POSTed value.
+        const readThrough = server !== undefined;
         if (server === undefined) server = await starts[name](false);
         try {
-          const w = await warm(o, name, server, origin);
+          const w = await warm(o, name, server, origin, readThrough);
           console.log(`${name} warm: ${f0(w.rps)} req/s, ${f1(w.cpuUsPerRequest)} µs CPU/request`);
           res.warm.push({ server: name, ...w });
         } catch (e) {

@@ -177,7 +177,8 @@ export async function startStripecache({ origin, cpus, node }) {
   if (!existsSync(main)) throw new Error('dist/main.js missing: run `npm run build` first');
   const port = await freePort();
   const args = [main, '--port', String(port), '--host', '127.0.0.1', '--threads', '1', '--log-level', 'warn'];
-  if (origin !== undefined) args.push('--origin', origin.url);
+  // The key is appended: /get/KEY is fetched as /obj/KEY, the path the other caches use.
+  if (origin !== undefined) args.push('--origin', `http://${origin.host}:${origin.port}/obj/`);
   try {
     return await launch('stripecache', pinned(cpus, [node, ...args]), port);
   } catch (e) {

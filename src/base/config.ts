@@ -24,6 +24,20 @@ export interface Config {
   logLevel: LogLevel;
   /** Pin worker thread i to one core (round robin over the allowed set). */
   pinThreads: boolean;
+  /** Read-through origin (`http://` or `https://` URL, no query); '' when none. */
+  origin: string;
+  /** ms: connect, first byte and whole-body limit of one origin fetch. */
+  originTimeoutMs: number;
+  /** Keep-alive connections to the origin, per thread. */
+  originConnections: number;
+  /** Requests that may wait for one in-flight fetch; more get 503. */
+  originMaxWaiters: number;
+  /** Seconds; TTL of origin values without max-age/s-maxage (0: no expiry). */
+  originTtl: number;
+  /** Seconds an origin 404/410 is remembered (0: not at all). */
+  negativeTtl: number;
+  /** Bytes; cache origin objects in slices of this size fetched with Range (0: whole objects). */
+  originSlice: number;
 }
 
 /**
@@ -50,5 +64,12 @@ export function defaultConfig(): Config {
     backlog: 4096,
     logLevel: 'info',
     pinThreads: false,
+    origin: '',
+    originTimeoutMs: 10_000,
+    originConnections: 64,
+    originMaxWaiters: 10_000,
+    originTtl: 0,
+    negativeTtl: 1,
+    originSlice: 0,
   };
 }

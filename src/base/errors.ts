@@ -42,6 +42,12 @@ export const HttpError = {
   METHOD_PREFIX: 31,
   PRECONDITION_FAILED: 32,
   BAD_PRECONDITION: 33,
+  ORIGIN_NOT_FOUND: 34,
+  ORIGIN_FAILED: 35,
+  ORIGIN_TIMEOUT: 36,
+  ORIGIN_TOO_LARGE: 37,
+  ORIGIN_WAITERS: 38,
+  ORIGIN_NO_MEMORY: 39,
 } as const;
 export type HttpError = (typeof HttpError)[keyof typeof HttpError];
 
@@ -100,6 +106,24 @@ export const ERRORS: readonly ErrorInfo[] = [
     false,
     'If-Match takes at most 8 field lines of 8 tags; on a write If-None-Match takes only *',
   ),
+  e('ORIGIN_NOT_FOUND', 404, false, 'key not found at the origin'),
+  e('ORIGIN_FAILED', 502, false, 'origin failed (bad status, refused, reset or short body); nothing stored'),
+  e('ORIGIN_TIMEOUT', 504, false, 'origin did not answer within --origin-timeout; nothing stored'),
+  e('ORIGIN_TOO_LARGE', 502, false, 'origin value over --max-value-size; nothing stored'),
+  e(
+    'ORIGIN_WAITERS',
+    503,
+    false,
+    'too many requests waiting for this key (--origin-max-waiters)',
+    'Retry-After: 1\r\n',
+  ),
+  e(
+    'ORIGIN_NO_MEMORY',
+    507,
+    false,
+    'no memory for this origin fetch now (fills in flight); retry',
+    'Retry-After: 1\r\n',
+  ),
 ];
 
 export const REASONS: Readonly<Record<number, string>> = {
@@ -120,7 +144,9 @@ export const REASONS: Readonly<Record<number, string>> = {
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   501: 'Not Implemented',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
   505: 'HTTP Version Not Supported',
   507: 'Insufficient Storage',
 };

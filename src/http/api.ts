@@ -3,6 +3,43 @@ import type { Logger } from '../base/log.js';
 import type { Socket } from 'node:net';
 import type { KvStore } from '../store/api.js';
 import type { Responder } from './responder.js';
+import type { Conn, DateLine } from './canned.js';
+import type { Output } from './output.js';
+import type { RangeSpec } from './range.js';
+
+/**
+ * A `GET`/`HEAD /get/{key}` that missed the store while a read-through tier is configured. The
+ * HTTP layer hands it to the `MissHandler` and stops reading that connection (pipelined requests
+ * wait, in order) until `answer` is called once. Everything here is the request's own copy: the
+ * parser's buffers are reused meanwhile.
+ */
+export interface MissedRequest {
+  /** The percent-decoded key (a copy). */
+  readonly key: Uint8Array;
+  /** false for HEAD. */
+  readonly withBody: boolean;
+  /** The request's Range (RangeKind.None when absent or ignored). */
+  readonly range: RangeSpec;
+  /** How the connection goes on after the answer. */
+  readonly conn: Conn;
+  /** The client went away: answering is then a no-op, and nobody needs this request any more. */
+  readonly gone: boolean;
+  /**
+   * Writes the one answer (`write` puts a whole response into `out` and returns its status for
+   * the request metrics), hands it to the socket and resumes reading the connection.
+   */
+  answer(write: (out: Output, date: DateLine) => number): void;
+}
+
+/** The read-through tier as the HTTP layer sees it (implemented in src/origin, wired by runtime). */
+export interface MissHandler {
+  /** Takes over a miss; must call `req.answer` exactly once (unless `req.gone`). */
+  miss(req: MissedRequest): void;
+  /** Bytes of header lines (each CRLF-terminated) added to a GET/HEAD answered from the store. */
+  readonly hitHeader: Uint8Array;
+  /** The tier's part of /metrics (Prometheus text, newline-terminated). */
+  metricsText(): string;
+}
 
 /**
  * What a worker thread (src/runtime/worker.ts) hands the HTTP layer, and what it gets back.
@@ -26,6 +63,8 @@ export interface WorkerServerOptions {
    * is HTTP/1.1.
    */
   takeover?: (ctx: TakeoverContext) => ProtocolTakeover;
+  /** The read-through tier (--origin), or null: a miss is then a 404. */
+  missHandler?: MissHandler | null;
 }
 
 /** What a protocol that takes connections over from HTTP/1.1 gets from the thread's server. */
@@ -45,6 +84,8 @@ export interface ProtocolTakeover {
   adopt(socket: Socket, bytes: Buffer): void;
   /** Graceful shutdown: tell every client to stop opening requests; open ones finish. */
   shutdown(): void;
+  /** The read-through tier (--origin), or null: a miss is then a 404. */
+  missHandler?: MissHandler | null;
 }
 
 export interface WorkerServer {

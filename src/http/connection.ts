@@ -7,7 +7,12 @@ import { Conn } from './canned.js';
 import { HttpError } from '../base/errors.js';
 import { StoreLockTimeoutError } from '../store/lock.js';
 import { C_BYTES_IN, C_BYTES_OUT, C_PARSE_ERRORS, C_WRITES, Route } from './metrics.js';
-import type { Responder } from './responder.js';
+import type { DeferHost, Responder } from './responder.js';
+import type { MissedRequest } from './api.js';
+import type { DateLine } from './canned.js';
+import type { Output } from './output.js';
+import type { RangeSpec } from './range.js';
+import { EMPTY } from '../base/bytes.js';
 import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
 import { adoptHandleWriter, type HandleWriter, type WriteOwner } from '../socket/handle-write.js';
 import type { QueuedWrite } from './output.js';
@@ -59,7 +64,7 @@ export interface ConnectionHost {
  * output batch -> one flush per data event. Handlers are bound once per connection, not per
  * request.
  */
-export class Connection implements ParserHandler, WriteOwner {
+export class Connection implements ParserHandler, WriteOwner, DeferHost {
   readonly parser: HttpParser;
   readonly socket: Socket;
   /** Writes go straight to the stream handle (null: socket.write). */
@@ -90,6 +95,10 @@ export class Connection implements ParserHandler, WriteOwner {
   /** How the deferred answer leaves the connection (Close once a shutdown began meanwhile). */
   private deferredConn: Conn = Conn.Keep;
   private finSent = false;
+  /** A miss handed to the read-through tier: reading waits for its answer. */
+  private waitingOn: Deferred | null = null;
+  /** The deferred answer is the last one (Connection: close, or shutdown). */
+  private endAfterDeferred = false;
   private lingerTimer: NodeJS.Timeout | null = null;
   /** Bytes of the HTTP/2 preface matched so far; -1 once the connection is HTTP/1.1. */
   private prefaceAt: number;
@@ -276,7 +285,7 @@ export class Connection implements ParserHandler, WriteOwner {
 
   private readonly onDrain = (): void => {
     this.lastActive = Date.now();
-    if (!this.drainWait || this.ended || this.waiting) return;
+    if (!this.drainWait || this.ended || this.waiting || this.waitingOn !== null) return;
     this.drainWait = false;
     if (this.parser.pending !== null) {
       // The requests a Yield left are parsed only with a slot.
@@ -300,6 +309,10 @@ export class Connection implements ParserHandler, WriteOwner {
 
   private readonly onClose = (): void => {
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    if (this.waitingOn !== null) {
+      this.waitingOn.gone = true;
+      this.waitingOn = null;
+    }
     this.parser.destroy();
     this.held = null;
     this.host.released(this);
@@ -354,19 +367,27 @@ export class Connection implements ParserHandler, WriteOwner {
   }
 
   private reply(head: RequestHead, conn: Conn): number {
-    const responder = this.host.responder;
-    if (responder.defers(head)) {
+    if (this.host.responder.defers(head)) {
       this.deferAnswer(head, conn);
       return Yield;
     }
-    responder.answer(head, conn);
+    if (this.answerOrDefer(head, conn)) {
+      // A miss handed to the read-through tier: reading stops until its answer is written; what
+      // was read stays queued in order.
+      if (conn === Conn.Close) {
+        this.endAfterDeferred = true;
+        return Stop;
+      }
+      if (this.parser.pending === null) this.parser.pending = EMPTY;
+      return Yield;
+    }
     if (conn === Conn.Close) {
       this.end();
       return Stop;
     }
     // Stop answering once this connection's output (this batch plus what the kernel has not
     // taken yet) passes its cap; the rest waits for the drain.
-    return responder.out.batchBytes + this.pendingOut > OUTPUT_CAP ? Yield : Next;
+    return this.host.responder.out.batchBytes + this.pendingOut > OUTPUT_CAP ? Yield : Next;
   }
 
   /**
@@ -402,6 +423,53 @@ export class Connection implements ParserHandler, WriteOwner {
     if (!this.drainWait) this.socket.resume();
   };
 
+  /** Answers `head`; true when the answer was deferred (a miss handed to the read-through tier). */
+  private answerOrDefer(head: RequestHead, conn: Conn): boolean {
+    const responder = this.host.responder;
+    responder.host = this;
+    responder.deferred = false;
+    responder.answer(head, conn);
+    responder.host = null;
+    if (!responder.deferred) return false;
+    responder.deferred = false;
+    return true;
+  }
+
+  defer(key: Uint8Array, withBody: boolean, range: RangeSpec, conn: Conn): MissedRequest {
+    const d = new Deferred(this, key, withBody, range, conn);
+    this.waitingOn = d;
+    return d;
+  }
+
+  /** Writes a deferred answer and goes on reading (or ends the connection). */
+  deferredAnswer(d: Deferred, write: (out: Output, date: DateLine) => number): void {
+    if (this.waitingOn !== d || this.ended) return;
+    this.waitingOn = null;
+    const responder = this.host.responder;
+    try {
+      responder.out.mark();
+      const status = write(responder.out, responder.date);
+      responder.metrics.request(Route.Get, status);
+    } catch (e) {
+      this.host.log(e);
+      responder.out.rewind();
+      responder.error(HttpError.INTERNAL, Conn.Close, true, Route.Get);
+      this.endAfterDeferred = true;
+    }
+    if (this.endAfterDeferred) {
+      this.endAfterDeferred = false;
+      this.end();
+      this.flush();
+      return;
+    }
+    this.flush();
+    // Parse what arrived meanwhile (flush may have paused for a drain: onDrain resumes then).
+    if (!this.drainWait) {
+      this.drainWait = true;
+      this.onDrain();
+    }
+  }
+
   onError(code: number, head: RequestHead): void {
     if (code !== HttpError.NONE) {
       const responder = this.host.responder;
@@ -435,5 +503,24 @@ export class Connection implements ParserHandler, WriteOwner {
 
   destroy(): void {
     this.socket.destroy();
+  }
+}
+
+/** A miss waiting for the read-through tier; see MissedRequest. */
+class Deferred implements MissedRequest {
+  gone = false;
+
+  constructor(
+    private readonly owner: Connection,
+    readonly key: Uint8Array,
+    readonly withBody: boolean,
+    readonly range: RangeSpec,
+    readonly conn: Conn,
+  ) {}
+
+  answer(write: (out: Output, date: DateLine) => number): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.owner.deferredAnswer(this, write);
   }
 }

@@ -46,10 +46,16 @@ import { C_PURGED, Metrics, Route, renderMetrics } from './metrics.js';
 import { PrefixPurge, type PurgeEnd } from './purge.js';
 import { MOVE_LIMIT, Output } from './output.js';
 import { GetSelector } from './conditional.js';
-import { parseRange } from './range.js';
+import { RangeSpec, parseRange } from './range.js';
+import type { MissHandler, MissedRequest } from './api.js';
 import { KeyScratch, keyOf, routeHead } from './routes.js';
 import { beginUpload, finishUpload } from './upload.js';
 import { EMPTY, decimalDigits } from '../base/bytes.js';
+
+/** The connection whose request is being answered, able to hand a miss to the read-through tier. */
+export interface DeferHost {
+  defer(key: Uint8Array, withBody: boolean, range: RangeSpec, conn: Conn): MissedRequest;
+}
 
 /** Room kept before a body copied into the arena: the longest head a GET answer can have. */
 const HEAD_RESERVE = 640;
@@ -77,14 +83,30 @@ export class Responder {
   private headGuess = HEAD_RESERVE;
   /** Set once shutdown began: /healthz answers 503. */
   shuttingDown = false;
+  /** Set by the connection before `answer`; a miss is handed over through it. */
+  host: DeferHost | null = null;
+  /** `answer` handed its request to the miss handler: the answer comes later. */
+  deferred = false;
+  /** The rest of a 200 hit's head after the ETag digits, by Conn (with the miss handler's lines). */
+  private readonly etagEnd200: readonly Uint8Array[];
+  /** Header lines added to every store answer (Cache-Status with --origin), else empty. */
+  private readonly hitHeader: Uint8Array;
 
   constructor(
     private readonly store: KvStore,
     readonly metrics: Metrics,
     private readonly maxValueSize: number,
     private readonly threads: number,
+    private readonly missHandler: MissHandler | null = null,
   ) {
     this.out.unpin = (pin) => store.unpin(pin);
+    this.hitHeader = missHandler === null ? EMPTY : missHandler.hitHeader;
+    this.etagEnd200 =
+      missHandler === null
+        ? ETAG_END_200
+        : CONNECTION_LINES.map((c) =>
+            Buffer.concat([ETAG_END_200[Conn.Keep]!.subarray(0, -2), this.hitHeader, c, CRLF]),
+          );
   }
 
   /**
@@ -277,6 +299,10 @@ export class Responder {
     read.target = null;
     read.select = null;
     if (status === ReadStatus.Miss) {
+      if (this.missHandler !== null && this.host !== null) {
+        this.handOver(head, conn, withBody, ranged);
+        return;
+      }
       this.error(HttpError.KEY_NOT_FOUND, conn, withBody, Route.Get);
       return;
     }
@@ -292,7 +318,7 @@ export class Responder {
         decimalDigits(read.totalLength) +
         CL_END_ETAG.length +
         16 +
-        ETAG_END_200[conn]!.length;
+        this.etagEnd200[conn]!.length;
       if (headLen <= HEAD_RESERVE) this.headGuess = headLen;
       // Small bodies go right after the head; a large one stays a segment of its own wherever it
       // is, as long as the head does not run into it.
@@ -335,7 +361,7 @@ export class Responder {
         out.decimal(read.totalLength);
         out.put(CL_END_ETAG);
         out.hex64(read.etagHi, read.etagLo);
-        out.put(ETAG_END_200[conn]!);
+        out.put(this.etagEnd200[conn]!);
         if (inSlab) out.bodyAt(at, n);
         else if (read.pin !== 0) out.pushViews(read.views, read.pin);
         else if (withBody) out.body(read.body, at);
@@ -365,6 +391,7 @@ export class Responder {
         }
       }
     }
+    if (this.hitHeader.length !== 0) out.put(this.hitHeader);
     out.put(CONNECTION_LINES[conn]!);
     out.put(CRLF);
     if (status === ReadStatus.RangeNotSatisfiable) {
@@ -379,6 +406,15 @@ export class Responder {
       this.metrics.request(Route.Get, status === ReadStatus.Partial ? 206 : 200);
     }
     read.body = EMPTY;
+  }
+
+  /** A miss with a read-through tier: the request's own copy goes to the miss handler. */
+  private handOver(head: RequestHead, conn: Conn, withBody: boolean, ranged: boolean): void {
+    const range = new RangeSpec();
+    if (ranged) parseRange(head.src, head.rangeStart, head.rangeLen, range);
+    const key = Uint8Array.prototype.slice.call(keyOf(head, this.keyScratch));
+    this.deferred = true;
+    this.missHandler!.miss(this.host!.defer(key, withBody, range, conn));
   }
 
   private etag(read: ReadResult): void {
@@ -419,7 +455,9 @@ export class Responder {
   }
 
   private metricsPage(conn: Conn, withBody: boolean): void {
-    const text = Buffer.from(renderMetrics(this.metrics.shared, this.threads, this.store.stats()), 'utf8');
+    let page = renderMetrics(this.metrics.shared, this.threads, this.store.stats());
+    if (this.missHandler !== null) page += this.missHandler.metricsText();
+    const text = Buffer.from(page, 'utf8');
     const out = this.out;
     out.ensure(512);
     out.put(STATUS_200);

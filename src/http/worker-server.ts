@@ -47,7 +47,13 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     this.metrics = new Metrics(opts.shared, opts.threadIndex);
     this.metrics.adoptSlot();
     this.engine = new ParserEngine(config.maxValueSize);
-    this.responder = new Responder(opts.store, this.metrics, config.maxValueSize, config.threads);
+    this.responder = new Responder(
+      opts.store,
+      this.metrics,
+      config.maxValueSize,
+      config.threads,
+      opts.missHandler ?? null,
+    );
     this.h2 = opts.takeover?.({ config, responder: this.responder, log: (e) => this.log(e) }) ?? null;
     const h2 = this.h2;
     this.takeover = h2 === null ? null : (socket, bytes) => h2.adopt(socket, bytes);

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { Config, LogLevel } from '../base/config.js';
 import { parseDuration, parseInteger, parseSize } from './units.js';
 
-type Kind = 'port' | 'int' | 'pow2' | 'size' | 'duration' | 'host' | 'level' | 'switch';
+type Kind = 'port' | 'int' | 'pow2' | 'size' | 'duration' | 'seconds' | 'host' | 'level' | 'url' | 'switch';
 
 interface FlagDef {
   readonly flag: string;
@@ -154,6 +154,67 @@ export const FLAGS: readonly FlagDef[] = [
     def: () => 'off',
     help: 'pin worker thread i to one core, round robin over the allowed set (the flag alone: on)',
   },
+  {
+    flag: '--origin',
+    key: 'origin',
+    kind: 'url',
+    def: () => 'none',
+    help: 'read-through origin URL (http:// or https://); the key is appended',
+  },
+  {
+    flag: '--origin-timeout',
+    key: 'originTimeoutMs',
+    kind: 'duration',
+    def: () => '10s',
+    min: 1,
+    max: INT32_MAX,
+    help: 'time for the origin to start answering and to finish',
+  },
+  {
+    flag: '--origin-connections',
+    key: 'originConnections',
+    kind: 'int',
+    def: () => '64',
+    min: 1,
+    max: 65535,
+    help: 'keep-alive connections to the origin, per thread',
+  },
+  {
+    flag: '--origin-max-waiters',
+    key: 'originMaxWaiters',
+    kind: 'int',
+    def: () => '10000',
+    min: 1,
+    max: INT32_MAX,
+    help: 'requests that may wait for one in-flight origin fetch',
+  },
+  {
+    flag: '--origin-ttl',
+    key: 'originTtl',
+    kind: 'seconds',
+    def: () => 'none',
+    min: 0,
+    max: 10 * 366 * 24 * 3600,
+    help: 'TTL of origin values without max-age (none: no expiry)',
+  },
+  {
+    flag: '--negative-ttl',
+    key: 'negativeTtl',
+    kind: 'seconds',
+    def: () => '1s',
+    min: 0,
+    max: 10 * 366 * 24 * 3600,
+    help: 'how long an origin 404/410 is remembered (0: not at all)',
+  },
+  {
+    flag: '--origin-slice',
+    key: 'originSlice',
+    kind: 'size',
+    def: () => 'none',
+    min: 1,
+    max: INT32_MAX,
+    help: 'cache origin objects in slices of this size, fetched with Range',
+  },
 ];
 
 /** A bad flag, value or environment variable: main.ts prints it and exits 2. */
@@ -194,7 +255,14 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     const text = fromFlag ?? fromEnv ?? f.def();
     config[f.key] = parseValue(f, text, source ?? `default of ${f.flag}`);
   }
-  return { action: 'run', config: config as unknown as Config };
+  const c = config as unknown as Config;
+  // Each slice is one store value.
+  if (c.originSlice > c.maxValueSize) {
+    throw new UsageError(
+      `--origin-slice: ${c.originSlice} bytes is over --max-value-size (${c.maxValueSize})`,
+    );
+  }
+  return { action: 'run', config: c };
 }
 
 const SWITCH_ON = ['on', 'true', 'yes', '1'];
@@ -224,7 +292,28 @@ function parseValue(f: FlagDef, text: string, source: string): number | string |
       return n;
     }
     case 'size':
+      if (text === 'none' && f.def() === 'none') return 0;
       return inRange(parseSize(text), 'a size (e.g. 512MiB, 1GiB, 4096)');
+    case 'seconds': {
+      // Stored as whole seconds, the store's TTL unit; 'none' (where it is the default) is 0.
+      if (text === 'none' && f.def() === 'none') return 0;
+      const ms = parseDuration(text);
+      if (Number.isFinite(ms) && ms % 1000 !== 0) bad('is not a whole number of seconds');
+      return inRange(ms / 1000, 'a duration (e.g. 1s, 30s, 5m)');
+    }
+    case 'url': {
+      if (text === 'none' || text === '') return '';
+      let u: URL;
+      try {
+        u = new URL(text);
+      } catch {
+        return bad('is not a URL (e.g. http://origin.internal:8080/objects/)');
+      }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') bad('is not an http:// or https:// URL');
+      if (u.search !== '' || u.hash !== '') bad('must not have a query or fragment (the key is appended)');
+      if (u.username !== '' || u.password !== '') bad('must not carry credentials');
+      return u.href;
+    }
     case 'duration':
       return inRange(parseDuration(text), 'a duration (e.g. 500ms, 10s, 2m)');
     case 'host': {

@@ -15,6 +15,8 @@ export interface WorkerData {
   heartbeatSab: SharedArrayBuffer;
   /** --pin-threads: the core this thread runs on; null when not pinned. */
   pinCpu: number | null;
+  /** The read-through fill table (src/origin/fill-table.ts) when --origin is set, else null. */
+  fillSab: SharedArrayBuffer | null;
 }
 
 export type ToWorker = { type: 'shutdown' } | { type: 'destroy' } | { type: 'crash' };

@@ -9,6 +9,8 @@ import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { installCrashSignal } from './test-hooks.js';
 import { allowedCpus, cpuForThread } from './affinity.js';
 import { HeartbeatWatch, heartbeatBytes, type Watched } from './heartbeat.js';
+import { FillTable } from '../origin/fill-table.js';
+import { OriginMetrics, fillTableBytes } from '../origin/metrics.js';
 
 /** Exit statuses: 1 for a server that cannot start (port in use...), 2 for bad flags (main.ts). */
 export class StartError extends Error {
@@ -56,6 +58,9 @@ export class Supervisor {
   private watch: HeartbeatWatch | undefined;
   /** --pin-threads: the cores the (unpinned) supervisor may use, read once at start. */
   private cpus: number[] = [];
+  /** In-flight origin fills, shared by every thread (--origin only). */
+  private fills: FillTable | null = null;
+  private fillSab: SharedArrayBuffer | null = null;
   private port = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
 
@@ -87,6 +92,10 @@ export class Supervisor {
     this.httpSab = new SharedArrayBuffer(httpSharedBytes(config.threads));
     this.heartbeatSab = new SharedArrayBuffer(heartbeatBytes(config.threads));
     if (config.pinThreads) this.cpus = allowedCpus();
+    if (config.origin !== '') {
+      this.fillSab = new SharedArrayBuffer(fillTableBytes(config.threads));
+      this.fills = new FillTable(this.fillSab);
+    }
 
     const infos = await Promise.all(
       Array.from({ length: config.threads }, (_, i) => this.spawn(i).catch((e: unknown) => e as Error)),
@@ -117,6 +126,7 @@ export class Supervisor {
       httpSab: this.httpSab,
       heartbeatSab: this.heartbeatSab,
       pinCpu: this.config.pinThreads ? cpuForThread(this.cpus, threadIndex) : null,
+      fillSab: this.fillSab,
     };
     const worker = new Worker(WORKER_URL, { workerData: data, stdout: false, stderr: false });
     const previous = this.slots[threadIndex];
@@ -193,6 +203,11 @@ export class Supervisor {
     const reset = this.store.reclaimOwner(slot.ownerId);
     if (reset > 0)
       this.log.warn('reset stripes held by a dead thread', { threadIndex: slot.threadIndex, stripes: reset });
+    // Its origin fills end as "died": their waiters (on other threads) wake and fetch again.
+    const fills = this.fills?.resetOwner(slot.ownerId) ?? 0;
+    if (this.fillSab !== null) OriginMetrics.resetThread(this.fillSab, slot.threadIndex);
+    if (fills > 0)
+      this.log.warn('reset origin fills of a dead thread', { threadIndex: slot.threadIndex, fills });
     if (this.shuttingDown || !this.started) return;
 
     const lived = Date.now() - slot.startedAt;

@@ -8,6 +8,7 @@ import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { crashThisThread } from './test-hooks.js';
 import { startBeating } from './heartbeat.js';
 import { pinThisThread } from './affinity.js';
+import { ReadThrough } from '../origin/read-through.js';
 
 /**
  * One event-loop thread: attaches the shared store, opens its own SO_REUSEPORT listener and
@@ -28,6 +29,17 @@ async function main(): Promise<void> {
     log.info('thread pinned', { cpu: data.pinCpu, effectiveCpus: cpus, tid });
   }
   const store = Store.attach(data.storeSab, data.ownerId);
+  const missHandler =
+    data.fillSab === null
+      ? null
+      : new ReadThrough({
+          config,
+          store,
+          fills: data.fillSab,
+          ownerId: data.ownerId,
+          threadIndex: data.threadIndex,
+          log,
+        });
   const server = createWorkerServer({
     config,
     store,
@@ -35,6 +47,7 @@ async function main(): Promise<void> {
     shared: data.httpSab,
     log,
     takeover: createH2Takeover,
+    missHandler,
   });
 
   let info: ListenerInfo;

@@ -45,6 +45,13 @@ test('defaults match docs/operations.md', () => {
     backlog: 4096,
     logLevel: 'info',
     pinThreads: false,
+    origin: '',
+    originTimeoutMs: 10_000,
+    originConnections: 64,
+    originMaxWaiters: 10_000,
+    originTtl: 0,
+    negativeTtl: 1,
+    originSlice: 0,
   });
 });
 
@@ -98,7 +105,50 @@ test('every flag is read from its flag', () => {
     backlog: 128,
     logLevel: 'debug',
     pinThreads: true,
+    origin: '',
+    originTimeoutMs: 10_000,
+    originConnections: 64,
+    originMaxWaiters: 10_000,
+    originTtl: 0,
+    negativeTtl: 1,
+    originSlice: 0,
   });
+});
+
+test('the --origin flags', () => {
+  const c = run([
+    '--origin',
+    'https://tier2.internal:8443/objects',
+    '--origin-timeout',
+    '1500ms',
+    '--origin-connections',
+    '8',
+    '--origin-max-waiters',
+    '100',
+    '--origin-ttl',
+    '5m',
+    '--negative-ttl',
+    '0',
+    '--origin-slice',
+    '10MiB',
+  ]);
+  assert.equal(c.origin, 'https://tier2.internal:8443/objects');
+  assert.equal(c.originTimeoutMs, 1500);
+  assert.equal(c.originConnections, 8);
+  assert.equal(c.originMaxWaiters, 100);
+  assert.equal(c.originTtl, 300);
+  assert.equal(c.negativeTtl, 0);
+  assert.equal(c.originSlice, 10 * 1024 ** 2);
+  assert.equal(run(['--origin', 'http://127.0.0.1:9000/']).origin, 'http://127.0.0.1:9000/');
+  assert.equal(run([], { STRIPECACHE_ORIGIN: 'http://o:1/' }).origin, 'http://o:1/');
+  rejects(['--origin', 'ftp://x/'], /--origin: 'ftp:\/\/x\/' is not an http/);
+  rejects(['--origin', 'not a url'], /--origin/);
+  rejects(['--origin', 'http://x/?a=1'], /query/);
+  rejects(['--origin-timeout', '0'], /--origin-timeout/);
+  rejects(['--origin-connections', '0'], /--origin-connections/);
+  rejects(['--origin-ttl', '1500ms'], /whole number of seconds/);
+  rejects(['--negative-ttl', 'x'], /--negative-ttl/);
+  rejects(['--origin-slice', '0'], /--origin-slice/);
 });
 
 test('short aliases -p and -t', () => {
@@ -111,7 +161,15 @@ test('every flag has a STRIPECACHE_ environment variable; the flag wins', () => 
   const env: NodeJS.ProcessEnv = {};
   for (const f of FLAGS)
     env[envName(f.flag)] =
-      f.kind === 'host' ? '::' : f.kind === 'level' ? 'warn' : f.kind === 'switch' ? 'on' : '2';
+      f.kind === 'host'
+        ? '::'
+        : f.kind === 'level'
+          ? 'warn'
+          : f.kind === 'switch'
+            ? 'on'
+            : f.kind === 'url'
+              ? 'http://127.0.0.1:2/'
+              : '2';
   const c = run([], env);
   assert.equal(c.port, 2);
   assert.equal(c.host, '::');

@@ -1,0 +1,176 @@
+import { ERRORS } from '../base/errors.js';
+import {
+  BODY_416,
+  CONNECTION_LINES,
+  CRLF,
+  ERROR_RESPONSES,
+  H_ACCEPT_RANGES,
+  H_CONTENT_LENGTH,
+  H_CONTENT_RANGE,
+  H_CONTENT_RANGE_ANY,
+  H_CONTENT_TYPE,
+  H_ETAG,
+  H_ETAG_END,
+  H_TEXT_PLAIN,
+  STATUS_200,
+  STATUS_206,
+  STATUS_416,
+  bytes,
+  type Conn,
+  type DateLine,
+} from '../http/canned.js';
+import type { Output } from '../http/output.js';
+import { RangeFit, resolveRange, type ByteSpan, type RangeSpec } from '../http/range.js';
+
+/**
+ * The answers the read-through tier writes itself (the HTTP layer answers hits): a value, or
+ * the span a Range asks for, from bytes the tier holds, and the origin refusals; each with its
+ * `Cache-Status` (RFC 9211) and, for values, `Age`.
+ */
+
+/** Cache-Status lines, one per outcome (docs/read-through.md lists what each means). */
+export const CacheStatus = {
+  hit: bytes('Cache-Status: stripecache; hit\r\n'),
+  stored: bytes('Cache-Status: stripecache; fwd=miss; stored\r\n'),
+  notStored: bytes('Cache-Status: stripecache; fwd=miss; detail=no-store\r\n'),
+  collapsed: bytes('Cache-Status: stripecache; fwd=miss; collapsed\r\n'),
+  negative: bytes('Cache-Status: stripecache; hit; detail=negative\r\n'),
+  notFound: bytes('Cache-Status: stripecache; fwd=miss; fwd-status=404\r\n'),
+  failed: bytes('Cache-Status: stripecache; fwd=miss; detail=origin-failed\r\n'),
+  timeout: bytes('Cache-Status: stripecache; fwd=miss; detail=origin-timeout\r\n'),
+  tooLarge: bytes('Cache-Status: stripecache; fwd=miss; detail=too-large\r\n'),
+  waiters: bytes('Cache-Status: stripecache; fwd=miss; detail=too-many-waiters\r\n'),
+  noMemory: bytes('Cache-Status: stripecache; fwd=miss; detail=no-memory\r\n'),
+} as const;
+
+const AGE = bytes('Age: ');
+
+/** What a value answer is built from. */
+export interface ValueSource {
+  /** Bytes of the value from offset `offset` on (the rest may still be arriving). */
+  readonly bytes: Uint8Array;
+  readonly offset: number;
+  readonly total: number;
+  readonly contentType: Uint8Array;
+  /** 16 hex digits, or null when the value has no ETag (yet). */
+  readonly etag: Uint8Array | null;
+  /** Seconds since the origin answered. */
+  readonly age: number;
+}
+
+/** Where the bytes a request needs from a value of `total` bytes end (0 for a 416). */
+export function spanEnd(range: RangeSpec, total: number): number {
+  const span: ByteSpan = { bodyStart: 0, bodyLength: 0 };
+  switch (resolveRange(range, total, span)) {
+    case RangeFit.Unsatisfiable:
+      return 0;
+    case RangeFit.Partial:
+      return span.bodyStart + span.bodyLength;
+    default:
+      return total;
+  }
+}
+
+const HEX = bytes('0123456789abcdef');
+
+/** The 16 hex digits of a store ETag. */
+export function etagHex(hi: number, lo: number): Uint8Array {
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    out[i] = HEX[(hi >>> (28 - 4 * i)) & 15]!;
+    out[8 + i] = HEX[(lo >>> (28 - 4 * i)) & 15]!;
+  }
+  return out;
+}
+
+/** Writes 200/206/416 for `range` of `v`; returns the status. Bytes of the span must have arrived. */
+export function writeValue(
+  out: Output,
+  date: DateLine,
+  conn: Conn,
+  withBody: boolean,
+  range: RangeSpec,
+  v: ValueSource,
+  status: Uint8Array,
+): number {
+  const span: ByteSpan = { bodyStart: 0, bodyLength: 0 };
+  const fit = resolveRange(range, v.total, span);
+  out.ensure(1024 + v.contentType.length);
+  if (fit === RangeFit.Unsatisfiable) {
+    out.put(STATUS_416);
+    out.put(date.line);
+    out.put(H_CONTENT_RANGE_ANY);
+    out.decimal(v.total);
+    out.put(CRLF);
+    out.put(H_TEXT_PLAIN);
+    out.put(H_CONTENT_LENGTH);
+    out.decimal(BODY_416.length);
+    out.put(CRLF);
+    out.put(status);
+    out.put(CONNECTION_LINES[conn]!);
+    out.put(CRLF);
+    if (withBody) out.put(BODY_416);
+    return 416;
+  }
+  const partial = fit === RangeFit.Partial;
+  const start = partial ? span.bodyStart : 0;
+  const length = partial ? span.bodyLength : v.total;
+  out.put(partial ? STATUS_206 : STATUS_200);
+  out.put(date.line);
+  out.put(H_CONTENT_TYPE);
+  out.put(v.contentType);
+  out.put(CRLF);
+  out.put(H_CONTENT_LENGTH);
+  out.decimal(length);
+  out.put(CRLF);
+  if (v.etag !== null) {
+    out.put(H_ETAG);
+    out.put(v.etag);
+    out.put(H_ETAG_END);
+  }
+  out.put(H_ACCEPT_RANGES);
+  if (partial) {
+    out.put(H_CONTENT_RANGE);
+    out.decimal(start);
+    out.slab[out.pos++] = 0x2d;
+    out.decimal(start + length - 1);
+    out.slab[out.pos++] = 0x2f;
+    out.decimal(v.total);
+    out.put(CRLF);
+  }
+  out.put(status);
+  out.put(AGE);
+  out.decimal(v.age);
+  out.put(CRLF);
+  out.put(CONNECTION_LINES[conn]!);
+  out.put(CRLF);
+  if (withBody && length !== 0) {
+    const b = v.bytes;
+    // A Buffer view (the fill's memory may be a SharedArrayBuffer); never rewritten once arrived,
+    // so a big span goes out as is.
+    const body = Buffer.from(b.buffer, b.byteOffset + start - v.offset, length);
+    if (length <= 16 * 1024) out.put(body);
+    else out.external(body);
+  }
+  return partial ? 206 : 200;
+}
+
+/** Writes the canned answer of HttpError `code` with a Cache-Status line; returns the status. */
+export function writeError(
+  out: Output,
+  date: DateLine,
+  conn: Conn,
+  withBody: boolean,
+  code: number,
+  status: Uint8Array,
+): number {
+  const c = ERROR_RESPONSES[code]!;
+  const post = c.post[ERRORS[code]!.close ? 1 : conn]!;
+  out.ensure(c.pre.length + 37 + status.length + post.length + c.body.length);
+  out.put(c.pre);
+  out.put(date.line);
+  out.put(status);
+  out.put(post);
+  if (withBody) out.put(c.body);
+  return c.status;
+}

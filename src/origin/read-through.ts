@@ -1,0 +1,420 @@
+import type { Config } from '../base/config.js';
+import type { Logger } from '../base/log.js';
+import { HttpError } from '../base/errors.js';
+import type { MissHandler, MissedRequest } from '../http/api.js';
+import { GetSelector } from '../http/conditional.js';
+import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
+import { CacheStatus, etagHex, spanEnd, writeError, writeValue } from './answer.js';
+import { EMPTY } from '../base/bytes.js';
+import { ReservedBody, SharedBody, type BodyMemory } from './body.js';
+import { RangeFit, resolveRange, type ByteSpan } from '../http/range.js';
+import { MAX_KEY_BYTES } from '../store/api.js';
+import { SLICE_KEY_ROOM, SliceReader } from './slices.js';
+import { answerSliced } from './sliced.js';
+import { OriginMetrics, renderOriginMetrics } from './metrics.js';
+import { OriginClient } from './client.js';
+import { Fill, errorOf, statusOf, type FillHost } from './fill.js';
+import { Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
+
+/** How often one request may find its fill gone without a value (no-store, died) before a 502. */
+const MAX_ATTEMPTS = 3;
+/** At most one failure log line per this many ms per thread; the others are counted in it. */
+const LOG_EVERY_MS = 1000;
+
+/** A request waiting for another thread's fill, and where the bytes it needs end (-1: unknown yet). */
+interface RemoteWaiter {
+  req: MissedRequest;
+  end: number;
+}
+
+/** Requests on this thread waiting for a fill that another thread runs. */
+interface RemoteWait {
+  slot: number;
+  seq: number;
+  reqs: RemoteWaiter[];
+  deadline: number;
+  /** The fill's memory, once its thread announced it; `total` bytes long. */
+  body: BodyMemory | null;
+  total: number;
+  contentType: Uint8Array;
+}
+
+/** What a filler tells the other threads when its body's memory is allocated. */
+interface Announcement {
+  slot: number;
+  seq: number;
+  /** The store reservation to reopen read-only, or the body's own memory. */
+  id?: number;
+  sab?: SharedArrayBuffer;
+  total: number;
+  contentType: string;
+}
+
+/** Arrived bytes between two wake-ups of the other threads' waiters (not per chunk, not polled). */
+const PROGRESS_BATCH = 256 * 1024;
+const CHANNEL = 'stripecache-origin-fills';
+
+export interface ReadThroughOptions {
+  config: Config;
+  store: KvStore;
+  /** The fill table shared by every thread (made by the supervisor with fillTableBytes()). */
+  fills: SharedArrayBuffer;
+  /** This thread's store owner id: recorded as a fill's owner, reset by the supervisor if it dies. */
+  ownerId: number;
+  /** 0-based thread index: this thread's block of read-through counters. */
+  threadIndex: number;
+  log: Logger;
+}
+
+/**
+ * The read-through tier of one thread (the HTTP layer's MissHandler): a miss joins the fill in
+ * flight for its key on this thread, or on another thread (through the shared fill table), or
+ * starts one. Negative answers (404/410) are remembered per thread for --negative-ttl.
+ */
+export class ReadThrough implements MissHandler, FillHost {
+  readonly hitHeader = CacheStatus.hit;
+  readonly maxValueSize: number;
+  readonly defaultTtl: number;
+  private readonly client: OriginClient;
+  private readonly table: FillTable;
+  private readonly local = new Map<string, Fill>();
+  private readonly remote = new Map<string, RemoteWait>();
+  private readonly negative = new Map<string, number>();
+  private readonly attempts = new WeakMap<MissedRequest, number>();
+  private readonly read = new ReadResult();
+  private readonly selector = new GetSelector();
+  private lastLog = 0;
+  private suppressed = 0;
+  private readonly channel = new BroadcastChannel(CHANNEL);
+  /** --origin-slice: objects kept as slices (null: whole objects). */
+  private readonly slices: SliceReader | null;
+  private readonly metrics: OriginMetrics;
+
+  constructor(private readonly opts: ReadThroughOptions) {
+    const { config } = opts;
+    this.maxValueSize = config.maxValueSize;
+    this.defaultTtl = config.originTtl;
+    this.client = new OriginClient(config.origin, config.originConnections, config.originTimeoutMs);
+    this.table = new FillTable(opts.fills);
+    this.metrics = new OriginMetrics(opts.fills, opts.threadIndex);
+    this.slices =
+      config.originSlice === 0
+        ? null
+        : new SliceReader(
+            opts.store,
+            this.client,
+            opts.fills,
+            opts.ownerId,
+            config.originSlice,
+            config.originTtl,
+            config.originTimeoutMs,
+            this.metrics,
+            config.memory / 2,
+            config.threads,
+          );
+    this.channel.onmessage = (ev: MessageEvent) => this.announced(ev.data as Announcement);
+    // The channel must not keep a draining thread alive.
+    (this.channel as unknown as { unref?: () => void }).unref?.();
+  }
+
+  miss(req: MissedRequest): void {
+    if (req.gone) return;
+    const name = Buffer.from(req.key.buffer, req.key.byteOffset, req.key.length).toString('latin1');
+    const negUntil = this.negative.get(name);
+    if (negUntil !== undefined) {
+      if (Date.now() < negUntil) {
+        this.error(req, HttpError.ORIGIN_NOT_FOUND, CacheStatus.negative);
+        return;
+      }
+      this.negative.delete(name);
+    }
+    if (this.slices !== null && req.key.length <= MAX_KEY_BYTES - SLICE_KEY_ROOM) {
+      answerSliced(this.slices, req).catch((e: unknown) => {
+        this.opts.log.error('sliced answer failed', { error: e instanceof Error ? e.message : String(e) });
+        this.error(req, HttpError.ORIGIN_FAILED, CacheStatus.failed);
+      });
+      return;
+    }
+    const max = this.opts.config.originMaxWaiters;
+    const fill = this.local.get(name);
+    if (fill !== undefined) {
+      if (fill.slot >= 0 ? !this.table.addWaiter(fill.slot, max) : fill.waiting >= max) {
+        this.error(req, HttpError.ORIGIN_WAITERS, CacheStatus.waiters);
+        return;
+      }
+      fill.add(req, false);
+      this.metrics.coalesced(1);
+      return;
+    }
+    const [a, b] = FillTable.tags(req.key);
+    const t = this.table;
+    switch (t.claim(a, b, this.opts.ownerId)) {
+      case Claim.Joined:
+        if (!t.addWaiter(t.slot, max)) {
+          this.error(req, HttpError.ORIGIN_WAITERS, CacheStatus.waiters);
+          return;
+        }
+        this.metrics.coalesced(1);
+        this.waitRemote(name, t.slot, t.seq, req);
+        return;
+      case Claim.Claimed:
+        // A fill that finished between the store miss and the claim left its value: no refetch.
+        if (this.fromStore(req, CacheStatus.collapsed)) {
+          t.finish(t.slot, FillResult.Stored);
+          return;
+        }
+        this.start(name, t.slot, req);
+        return;
+      default:
+        this.start(name, -1, req);
+    }
+  }
+
+  private start(name: string, slot: number, req: MissedRequest): void {
+    const fill = new Fill(req.key, slot, this.table.seq, this);
+    this.local.set(name, fill);
+    fill.add(req, true);
+    this.client.fetch(this.client.pathOf(req.key), -1, -1, fill);
+  }
+
+  store(key: Uint8Array, value: Uint8Array, contentType: Uint8Array, ttl: number): Uint8Array | null {
+    const { store } = this.opts;
+    if (store.set(key, value, contentType, ttl) === SetOutcome.TooLarge) return null;
+    const read = this.read;
+    read.reset();
+    read.wantBody = false;
+    if (store.get(key, read) === ReadStatus.Miss) return null;
+    return etagHex(read.etagHi, read.etagLo);
+  }
+
+  finished(fill: Fill, result: FillResult, detail: string): void {
+    const name = Buffer.from(fill.key.buffer, fill.key.byteOffset, fill.key.length).toString('latin1');
+    if (this.local.get(name) === fill) this.local.delete(name);
+    if (fill.slot >= 0) this.table.finish(fill.slot, result);
+    this.metrics.release(fill.reserved);
+    fill.reserved = 0;
+    this.metrics.fetched(result, Date.now() - fill.startedAt, fill.arrived);
+    if (result === FillResult.NotFound && this.opts.config.negativeTtl > 0) {
+      this.negative.set(name, Date.now() + this.opts.config.negativeTtl * 1000);
+    }
+    if (result !== FillResult.Stored && result !== FillResult.NotStored && result !== FillResult.NotFound) {
+      this.logFailure(name, result, detail);
+    }
+  }
+
+  allocate(fill: Fill, length: number, keep: boolean): BodyMemory | FillResult {
+    const { config, store } = this.opts;
+    let body: BodyMemory;
+    let msg: Announcement;
+    const contentType = Buffer.from(fill.contentType).toString('latin1');
+    if (keep) {
+      // The value's own place in the store, inside --memory; other threads reopen it by id.
+      const res = store.reserve(fill.key, length, fill.contentType, fill.ttl);
+      if (typeof res === 'number') return FillResult.NoMemory;
+      body = new ReservedBody(res);
+      msg = { slot: fill.slot, seq: fill.seq, id: res.id, total: length, contentType };
+    } else {
+      // Served, not stored: memory of its own, at most half of --memory for all such fills.
+      if (!this.metrics.reserve(length, config.memory / 2, config.threads)) return FillResult.NoMemory;
+      fill.reserved = length;
+      const shared = new SharedBody(new SharedArrayBuffer(length));
+      body = shared;
+      msg = { slot: fill.slot, seq: fill.seq, sab: shared.sab, total: length, contentType };
+    }
+    if (fill.slot >= 0) this.channel.postMessage(msg);
+    return body;
+  }
+
+  progressed(fill: Fill): void {
+    if (fill.slot < 0 || fill.body === null || fill.arrived - fill.told < PROGRESS_BATCH) return;
+    fill.told = fill.arrived;
+    this.table.progress(fill.slot, fill.arrived);
+  }
+
+  /** Another thread's fill has memory: its waiters here can be answered as bytes arrive. */
+  private announced(msg: Announcement): void {
+    const wait = this.remote.get(`${msg.slot}:${msg.seq}`);
+    if (wait === undefined || wait.body !== null) return;
+    if (msg.sab !== undefined) {
+      wait.body = new SharedBody(msg.sab);
+    } else {
+      const res = this.opts.store.openReservation(msg.id!);
+      if (res === null) return;
+      wait.body = new ReservedBody(res);
+    }
+    wait.total = msg.total;
+    wait.contentType = Buffer.from(msg.contentType, 'latin1');
+    for (const w of wait.reqs) w.end = spanEnd(w.req.range, wait.total);
+    this.answerCovered(wait);
+  }
+
+  /** Joins a fill on another thread: one Atomics.waitAsync per fill on this thread at a time. */
+  private waitRemote(name: string, slot: number, seq: number, req: MissedRequest): void {
+    const id = `${slot}:${seq}`;
+    const existing = this.remote.get(id);
+    if (existing !== undefined) {
+      existing.reqs.push({ req, end: existing.body === null ? -1 : spanEnd(req.range, existing.total) });
+      this.answerCovered(existing);
+      return;
+    }
+    const wait: RemoteWait = {
+      slot,
+      seq,
+      reqs: [{ req, end: -1 }],
+      // Bounded: a filler ends within --origin-timeout; a dead one is reset by the supervisor.
+      deadline: Date.now() + 2 * this.opts.config.originTimeoutMs + 1000,
+      body: null,
+      total: -1,
+      contentType: EMPTY,
+    };
+    this.remote.set(id, wait);
+    this.arm(name, id, wait);
+  }
+
+  private arm(name: string, id: string, wait: RemoteWait): void {
+    const t = this.table;
+    const words = t.words;
+    const at = t.progressIndex(wait.slot);
+    const progress = Atomics.load(words, at);
+    if (t.over(wait.slot, wait.seq)) {
+      this.remote.delete(id);
+      this.remoteDone(name, wait, t.resultAfter(wait.slot, wait.seq));
+      return;
+    }
+    this.answerCovered(wait);
+    const left = wait.deadline - Date.now();
+    if (left <= 0) {
+      this.remote.delete(id);
+      this.metrics.waiterTimeouts(wait.reqs.length);
+      for (const w of wait.reqs) this.error(w.req, HttpError.ORIGIN_TIMEOUT, CacheStatus.timeout);
+      return;
+    }
+    const r = waitAsync(words, at, progress, left);
+    if (r.async) void r.value.then(() => this.arm(name, id, wait));
+    else queueMicrotask(() => this.arm(name, id, wait));
+  }
+
+  /** Answers the waiters of `wait` whose span has arrived in the announced memory. */
+  private answerCovered(wait: RemoteWait): void {
+    if (wait.body === null) return;
+    const arrived = this.table.over(wait.slot, wait.seq) ? -1 : this.table.arrived(wait.slot);
+    if (arrived <= 0) return;
+    let keep = 0;
+    const ws = wait.reqs;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      if (w.end >= 0 && w.end <= arrived) this.fromBytes(w.req, wait, CacheStatus.collapsed);
+      else ws[keep++] = w;
+    }
+    ws.length = keep;
+  }
+
+  private fromBytes(req: MissedRequest, wait: RemoteWait, status: Uint8Array): void {
+    const span: ByteSpan = { bodyStart: 0, bodyLength: 0 };
+    const fit = resolveRange(req.range, wait.total, span);
+    const start = fit === RangeFit.Partial ? span.bodyStart : 0;
+    const length =
+      !req.withBody || fit === RangeFit.Unsatisfiable
+        ? 0
+        : fit === RangeFit.Partial
+          ? span.bodyLength
+          : wait.total;
+    const value = {
+      bytes: wait.body!.read(start, length),
+      offset: start,
+      total: wait.total,
+      contentType: wait.contentType,
+      etag: null,
+      age: 0,
+    };
+    req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
+  }
+
+  private remoteDone(name: string, wait: RemoteWait, result: FillResult): void {
+    if (result === FillResult.NotFound && this.opts.config.negativeTtl > 0) {
+      this.negative.set(name, Date.now() + this.opts.config.negativeTtl * 1000);
+    }
+    const complete = result === FillResult.Stored || result === FillResult.NotStored;
+    for (const { req } of wait.reqs) {
+      if (req.gone) continue;
+      if (result === FillResult.Stored && this.fromStore(req, CacheStatus.collapsed)) continue;
+      if (complete && wait.body instanceof SharedBody) {
+        // Not stored: the whole value is in the fill's own memory.
+        this.fromBytes(req, wait, CacheStatus.collapsed);
+        continue;
+      }
+      if (complete || result === FillResult.Died) {
+        // Not stored and not seen, or its thread died: fetch again (coalesced).
+        const n = (this.attempts.get(req) ?? 0) + 1;
+        this.attempts.set(req, n);
+        if (n < MAX_ATTEMPTS) this.miss(req);
+        else this.error(req, HttpError.ORIGIN_FAILED, CacheStatus.failed);
+        continue;
+      }
+      this.error(req, errorOf(result), statusOf(result));
+    }
+  }
+
+  /** Answers from the store (the span only); false on a miss. */
+  private fromStore(req: MissedRequest, status: Uint8Array): boolean {
+    const read = this.read;
+    const sel = this.selector;
+    read.reset();
+    read.wantBody = req.withBody;
+    sel.clear();
+    sel.range.kind = req.range.kind;
+    sel.range.a = req.range.a;
+    sel.range.b = req.range.b;
+    read.select = sel;
+    const got = this.opts.store.get(req.key, read);
+    read.select = null;
+    if (got === ReadStatus.Miss) return false;
+    const value = {
+      bytes: read.body,
+      offset: got === ReadStatus.Partial ? read.bodyStart : 0,
+      total: read.totalLength,
+      contentType: Buffer.from(read.contentType.subarray(0, read.contentTypeLength)),
+      etag: etagHex(read.etagHi, read.etagLo),
+      age: 0,
+    };
+    req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
+    return true;
+  }
+
+  private error(req: MissedRequest, code: number, status: Uint8Array): void {
+    req.answer((out, date) => writeError(out, date, req.conn, req.withBody, code, status));
+  }
+
+  private logFailure(name: string, result: FillResult, detail: string): void {
+    const now = Date.now();
+    if (now - this.lastLog < LOG_EVERY_MS) {
+      this.suppressed++;
+      return;
+    }
+    this.opts.log.warn('origin fetch failed', {
+      key: name.length > 200 ? name.slice(0, 200) + '...' : name,
+      result: FILL_RESULT_NAMES[result],
+      detail,
+      suppressed: this.suppressed,
+    });
+    this.lastLog = now;
+    this.suppressed = 0;
+  }
+
+  metricsText(): string {
+    return renderOriginMetrics(this.opts.fills, this.opts.config.threads);
+  }
+
+  close(): Promise<void> {
+    this.channel.close();
+    return this.client.close();
+  }
+}
+
+const FILL_RESULT_NAMES: Record<number, string> = {
+  [FillResult.Failed]: 'failed',
+  [FillResult.Timeout]: 'timeout',
+  [FillResult.TooLarge]: 'too-large',
+  [FillResult.Died]: 'died',
+  [FillResult.NoMemory]: 'no-memory',
+};

@@ -1,0 +1,69 @@
+import type { MissedRequest } from '../http/api.js';
+import { RangeFit, RangeKind, resolveRange, type ByteSpan } from '../http/range.js';
+import { CacheStatus, writeError, writeValue } from './answer.js';
+import { errorOf, statusOf } from './fill.js';
+import type { SliceOutcome, SlicePart, SliceReader } from './slices.js';
+
+/**
+ * A GET/HEAD with --origin-slice: learn the object's length from the slice holding the first
+ * byte asked for, then read (or fetch, once each) only the slices the span covers, and answer
+ * from their bytes in order. A 4 KiB read of a huge object costs one slice.
+ */
+export async function answerSliced(reader: SliceReader, req: MissedRequest): Promise<void> {
+  const size = reader.size;
+  const r = req.range;
+  const firstByte = r.kind === RangeKind.FromTo || r.kind === RangeKind.From ? r.a : 0;
+  const n0 = Math.floor(firstByte / size);
+  const head = await reader.part(req.key, n0, firstByte, firstByte + 1);
+  if (typeof head === 'number') {
+    req.answer((out, date) => writeError(out, date, req.conn, req.withBody, errorOf(head), statusOf(head)));
+    return;
+  }
+  const total = head.total;
+  const span: ByteSpan = { bodyStart: 0, bodyLength: 0 };
+  const fit = resolveRange(r, total, span);
+  const empty = {
+    bytes: new Uint8Array(0),
+    offset: 0,
+    total,
+    contentType: head.contentType,
+    etag: null,
+    age: 0,
+  };
+  if (fit === RangeFit.Unsatisfiable) {
+    req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, r, empty, CacheStatus.hit));
+    return;
+  }
+  const start = fit === RangeFit.Partial ? span.bodyStart : 0;
+  const end = fit === RangeFit.Partial ? start + span.bodyLength : total;
+  const parts: SlicePart[] = [];
+  if (req.withBody && end > start) {
+    const wanted: Promise<SliceOutcome>[] = [];
+    for (let n = Math.floor(start / size); n <= Math.floor((end - 1) / size); n++) {
+      wanted.push(reader.part(req.key, n, Math.max(start, n * size), Math.min(end, (n + 1) * size)));
+    }
+    for (const p of await Promise.all(wanted)) {
+      if (typeof p === 'number') {
+        req.answer((out, date) => writeError(out, date, req.conn, req.withBody, errorOf(p), statusOf(p)));
+        return;
+      }
+      parts.push(p);
+    }
+  }
+  const hit = head.hit && parts.every((p) => p.hit);
+  const status = hit ? CacheStatus.hit : CacheStatus.stored;
+  req.answer((out, date) => {
+    const code = writeValue(out, date, req.conn, false, r, empty, status);
+    let at = start;
+    for (const p of parts) {
+      const to = Math.min(end, p.offset + p.bytes.length);
+      const b = p.bytes;
+      const body = Buffer.from(b.buffer, b.byteOffset + (at - p.offset), to - at);
+      if (body.length <= 16 * 1024) out.put(body);
+      else out.external(body);
+      at = to;
+    }
+    if (at !== end && parts.length !== 0) throw new Error(`sliced answer: ${at} of ${end} bytes`);
+    return code;
+  });
+}

@@ -1,0 +1,224 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { KvStore } from '../store/api.js';
+import { ReadResult, ReadStatus, SetOutcome } from '../store/api.js';
+import { GetSelector } from '../http/conditional.js';
+import { RangeKind } from '../http/range.js';
+import { parseCacheControl } from './cache-control.js';
+import { FetchFailure, type OriginClient } from './client.js';
+import { Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
+import type { OriginMetrics } from './metrics.js';
+
+/**
+ * --origin-slice: an origin object is kept as fixed-size slices, each its own store entry
+ * (own eviction and TTL) under the key followed by `\0slice:<n>`, fetched with
+ * `Range: bytes=<n*S>-<n*S+S-1>`; the object's total length comes from the origin's
+ * Content-Range and is kept with each slice (in its stored content type, `<total> <type>`).
+ * One fetch per slice: coalesced on this thread by a promise per slice, across threads through
+ * the shared fill table.
+ */
+
+/** Bytes of one slice (or of the part of it a request needs) and what the object is. */
+export interface SlicePart {
+  /** Bytes of the object from `offset` on. */
+  bytes: Uint8Array;
+  offset: number;
+  total: number;
+  contentType: Uint8Array;
+  /** Came from the store (no origin request on its behalf). */
+  hit: boolean;
+}
+
+export type SliceOutcome = SlicePart | FillResult;
+
+const SLICE_MARK = Buffer.from('\0slice:', 'latin1');
+
+export function sliceKey(key: Uint8Array, n: number): Uint8Array {
+  const digits = Buffer.from(String(n), 'latin1');
+  const out = new Uint8Array(key.length + SLICE_MARK.length + digits.length);
+  out.set(key, 0);
+  out.set(SLICE_MARK, key.length);
+  out.set(digits, key.length + SLICE_MARK.length);
+  return out;
+}
+
+/** Longest client key that still leaves room for the slice suffix (longer keys: whole objects). */
+export const SLICE_KEY_ROOM = 24;
+
+export class SliceReader {
+  private readonly inFlight = new Map<string, Promise<SliceOutcome>>();
+  private readonly read = new ReadResult();
+  private readonly selector = new GetSelector();
+  private readonly table: FillTable;
+
+  constructor(
+    private readonly store: KvStore,
+    private readonly client: OriginClient,
+    fills: SharedArrayBuffer,
+    private readonly ownerId: number,
+    readonly size: number,
+    private readonly defaultTtl: number,
+    private readonly timeoutMs: number,
+    private readonly metrics: OriginMetrics,
+    /** Bytes the bodies of the fills in flight may hold, all threads together. */
+    private readonly fillCap: number,
+    private readonly threads: number,
+  ) {
+    this.table = new FillTable(fills);
+  }
+
+  /** Bytes [from, to) of slice `n` of `key` (clamped to the object), from the store or the origin. */
+  async part(key: Uint8Array, n: number, from: number, to: number): Promise<SliceOutcome> {
+    const sk = sliceKey(key, n);
+    const stored = this.fromStore(sk, n, from, to);
+    if (stored !== null) return stored;
+    const name = Buffer.from(sk).toString('latin1');
+    let p = this.inFlight.get(name);
+    if (p === undefined) {
+      p = this.fetchShared(key, sk, n).finally(() => this.inFlight.delete(name));
+      this.inFlight.set(name, p);
+    }
+    const got = await p;
+    if (typeof got === 'number') return got;
+    return { ...got, hit: false };
+  }
+
+  /** One fetch of slice `n` for every thread: claim it, or wait for the thread that did. */
+  private async fetchShared(key: Uint8Array, sk: Uint8Array, n: number): Promise<SliceOutcome> {
+    const t = this.table;
+    const [a, b] = FillTable.tags(sk);
+    const claim = t.claim(a, b, this.ownerId);
+    if (claim === Claim.Joined) {
+      this.metrics.coalesced(1);
+      const slot = t.slot;
+      const seq = t.seq;
+      const deadline = Date.now() + 2 * this.timeoutMs + 1000;
+      while (!t.over(slot, seq) && Date.now() < deadline) {
+        const at = t.progressIndex(slot);
+        const progress = Atomics.load(t.words, at);
+        if (t.over(slot, seq)) break;
+        const r = waitAsync(t.words, at, progress, deadline - Date.now());
+        if (r.async) await r.value;
+      }
+      if (!t.over(slot, seq)) {
+        this.metrics.waiterTimeouts(1);
+        return FillResult.Timeout;
+      }
+      const result = t.resultAfter(slot, seq);
+      if (result === FillResult.Stored) {
+        const part = this.fromStore(sk, n, n * this.size, (n + 1) * this.size);
+        if (part !== null) return part;
+      } else if (result !== FillResult.NotStored && result !== FillResult.Died) {
+        return result;
+      }
+      // Not stored (or gone, or its thread died): fetch it here, uncoalesced.
+      return this.fetch(key, sk, n, -1);
+    }
+    return this.fetch(key, sk, n, claim === Claim.Claimed ? t.slot : -1);
+  }
+
+  private fetch(key: Uint8Array, sk: Uint8Array, n: number, slot: number): Promise<SliceOutcome> {
+    const first = n * this.size;
+    return new Promise<SliceOutcome>((resolve) => {
+      let total = -1;
+      let body: Uint8Array = new Uint8Array(0);
+      let arrived = 0;
+      let keep = true;
+      let ttl = this.defaultTtl;
+      let type = 'application/octet-stream';
+      const startedAt = Date.now();
+      let reserved = 0;
+      const end = (r: SliceOutcome): void => {
+        this.metrics.release(reserved);
+        reserved = 0;
+        const stored = typeof r !== 'number' && keep && r.bytes.length !== 0;
+        const result = typeof r === 'number' ? r : stored ? FillResult.Stored : FillResult.NotStored;
+        if (slot >= 0) this.table.finish(slot, result);
+        this.metrics.fetched(result, Date.now() - startedAt, arrived);
+        resolve(r);
+      };
+      this.client.fetch(this.client.pathOf(key), first, first + this.size - 1, {
+        onHead: (status: number, h: IncomingHttpHeaders): boolean => {
+          if (status === 404 || status === 410) {
+            end(FillResult.NotFound);
+            return false;
+          }
+          const cr = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(h['content-range'] ?? ''));
+          const unsat = /^bytes \*\/(\d+)$/.exec(String(h['content-range'] ?? ''));
+          if (status === 416 && unsat !== null) {
+            // Past the end: an empty part that still tells the total length (nothing stored).
+            end({
+              bytes: body,
+              offset: first,
+              total: Number(unsat[1]),
+              contentType: Buffer.from(type, 'latin1'),
+              hit: false,
+            });
+            return false;
+          }
+          const cl = Number(h['content-length']);
+          if (status === 206 && cr !== null && Number(cr[1]) === first) {
+            total = Number(cr[3]);
+          } else if (status === 200 && Number.isSafeInteger(cl) && cl <= this.size && n === 0) {
+            total = cl; // an origin that ignores Range, for an object within one slice
+          } else {
+            end(FillResult.Failed);
+            return false;
+          }
+          const length = Math.max(0, Math.min(this.size, total - first));
+          if (!this.metrics.reserve(length, this.fillCap, this.threads)) {
+            end(FillResult.NoMemory);
+            return false;
+          }
+          reserved = length;
+          body = new Uint8Array(length);
+          const fresh = parseCacheControl(h['cache-control']);
+          keep = fresh.store;
+          if (fresh.ttl >= 0) ttl = fresh.ttl;
+          const ct = h['content-type'];
+          if (typeof ct === 'string' && ct.length > 0 && ct.length <= 200) type = ct;
+          return true;
+        },
+        onData: (chunk: Buffer): void => {
+          if (arrived + chunk.length > body.length) return;
+          body.set(chunk, arrived);
+          arrived += chunk.length;
+        },
+        onEnd: (): void => {
+          if (arrived !== body.length) {
+            end(FillResult.Failed);
+            return;
+          }
+          const contentType = Buffer.from(`${total} ${type}`, 'latin1');
+          if (keep && this.store.set(sk, body, contentType, ttl) === SetOutcome.TooLarge) keep = false;
+          end({ bytes: body, offset: first, total, contentType: Buffer.from(type, 'latin1'), hit: false });
+        },
+        onFail: (why: FetchFailure): void => {
+          end(why === FetchFailure.Timeout ? FillResult.Timeout : FillResult.Failed);
+        },
+      });
+    });
+  }
+
+  /** The stored slice's bytes [from, to) (object offsets), or null on a miss. */
+  private fromStore(sk: Uint8Array, n: number, from: number, to: number): SlicePart | null {
+    const read = this.read;
+    const sel = this.selector;
+    const base = n * this.size;
+    read.reset();
+    sel.clear();
+    sel.range.kind = RangeKind.FromTo;
+    sel.range.a = Math.max(0, from - base);
+    sel.range.b = Math.max(sel.range.a, to - base - 1);
+    read.select = sel;
+    const got = this.store.get(sk, read);
+    read.select = null;
+    if (got === ReadStatus.Miss) return null;
+    const meta = Buffer.from(read.contentType.subarray(0, read.contentTypeLength)).toString('latin1');
+    const space = meta.indexOf(' ');
+    const total = Number(meta.slice(0, space));
+    if (space < 0 || !Number.isSafeInteger(total)) return null;
+    const offset = got === ReadStatus.Partial ? base + read.bodyStart : base;
+    const bytes = got === ReadStatus.RangeNotSatisfiable ? new Uint8Array(0) : read.body;
+    return { bytes, offset, total, contentType: Buffer.from(meta.slice(space + 1), 'latin1'), hit: true };
+  }
+}
