@@ -98,7 +98,9 @@ export class ReservationHandle implements Reservation {
   ) {
     this.g = new Geometry(p.views.alloc);
     this.key = Uint8Array.from(key);
-    this.contentType = contentType;
+    // Copied like the key: the caller's bytes are a view of a read buffer that the next read
+    // reuses, and grow()/publish() re-reserve with them after the head is gone.
+    this.contentType = Uint8Array.from(contentType);
   }
 
   get open(): boolean {

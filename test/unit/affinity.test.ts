@@ -27,7 +27,8 @@ test('a pinned worker thread runs on its one core (read from /proc/self/task/*/s
   const cpu = cpuForThread(allowed, 1);
   const url = new URL('../../dist/runtime/affinity.js', import.meta.url).href;
   const worker = new Worker(
-    `import('${url}').then((m) => require('node:worker_threads').parentPort.postMessage(m.pinThisThread(${cpu})));`,
+    // The thread stays alive (timer) until terminated, so its /proc task entry is there to read.
+    `setInterval(() => {}, 1000); import('${url}').then((m) => require('node:worker_threads').parentPort.postMessage(m.pinThisThread(${cpu})));`,
     { eval: true },
   );
   try {
