@@ -14,6 +14,7 @@ import {
   type CacheNode,
   type Proc,
 } from '../helpers/cluster.js';
+import { startOrigin } from '../helpers/origin-server.js';
 
 /** deploy/haproxy/haproxy.cfg, unchanged, in front of three nodes on loopback. */
 
@@ -25,23 +26,29 @@ let haproxy: Proc | undefined;
 let front = '';
 let stats = '';
 
-async function startHaproxy(): Promise<void> {
+interface Balancer {
+  proc: Proc;
+  front: string;
+  stats: string;
+}
+
+/** deploy/haproxy/haproxy.cfg in front of `three` nodes, once every node is UP in its checks. */
+async function startHaproxy(three: readonly CacheNode[]): Promise<Balancer> {
   for (let attempt = 0; ; attempt++) {
     const listen = `127.0.0.1:${await freePort()}`;
     const statsAddr = `127.0.0.1:${await freePort()}`;
     const p = startProc(HAPROXY!, ['-db', '-f', path.join(DEPLOY, 'haproxy/haproxy.cfg')], {
       STRIPECACHE_LISTEN: listen,
       STRIPECACHE_STATS: statsAddr,
-      STRIPECACHE_NODE1: nodes[0]!.addr,
-      STRIPECACHE_NODE2: nodes[1]!.addr,
-      STRIPECACHE_NODE3: nodes[2]!.addr,
+      STRIPECACHE_NODE1: three[0]!.addr,
+      STRIPECACHE_NODE2: three[1]!.addr,
+      STRIPECACHE_NODE3: three[2]!.addr,
     });
     await sleep(300);
     if (p.proc.exitCode === null) {
-      haproxy = p;
-      front = `http://${listen}`;
-      stats = `http://${statsAddr}/stats`;
-      return;
+      const b = { proc: p, front: `http://${listen}`, stats: `http://${statsAddr}/stats` };
+      await allUp(b, 15000);
+      return b;
     }
     // A port taken between freePort() and bind: try others, a few times.
     if (attempt === 2) throw new Error(`haproxy did not start:\n${p.output()}`);
@@ -49,13 +56,13 @@ async function startHaproxy(): Promise<void> {
 }
 
 /** Resolves once HAProxy's health checks report every node UP (so no node is still being probed). */
-async function allUp(timeoutMs: number): Promise<void> {
+async function allUp(b: Balancer, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let csv = '';
   while (Date.now() < deadline) {
-    if (haproxy!.proc.exitCode !== null) throw new Error(`haproxy exited:\n${haproxy!.output()}`);
+    if (b.proc.proc.exitCode !== null) throw new Error(`haproxy exited:\n${b.proc.output()}`);
     try {
-      csv = await (await fetch(`${stats};csv`, { signal: AbortSignal.timeout(1000) })).text();
+      csv = await (await fetch(`${b.stats};csv`, { signal: AbortSignal.timeout(1000) })).text();
     } catch (e) {
       // HAProxy may still be binding its listeners on a busy machine.
       csv = e instanceof Error ? e.message : String(e);
@@ -64,14 +71,16 @@ async function allUp(timeoutMs: number): Promise<void> {
     if (rows.length === 3 && rows.every((r) => r.split(',')[17] === 'UP')) return;
     await sleep(100);
   }
-  throw new Error(`nodes not all UP in HAProxy within ${timeoutMs} ms:\n${csv}\n${haproxy!.output()}`);
+  throw new Error(`nodes not all UP in HAProxy within ${timeoutMs} ms:\n${csv}\n${b.proc.output()}`);
 }
 
 before(async () => {
   if (skip) return;
   nodes = await Promise.all([0, 1, 2].map(() => startNode(['--memory', '32MiB'])));
-  await startHaproxy();
-  await allUp(15000);
+  const b = await startHaproxy(nodes);
+  haproxy = b.proc;
+  front = b.front;
+  stats = b.stats;
 });
 
 after(async () => {
@@ -114,3 +123,39 @@ test('haproxy.cfg: the stats page answers and marks a dead node DOWN', { skip },
   }
   assert.fail(`node1 not DOWN in the stats within 15 s: ${row}`);
 });
+
+test(
+  'haproxy.cfg with --origin: a cold storm costs one origin request per key for the whole cluster',
+  { skip },
+  async () => {
+    const origin = await startOrigin({ size: 4096, delayMs: 100 });
+    const three = await Promise.all(
+      [0, 1, 2].map(() => startNode(['--memory', '32MiB', '--origin', origin.url])),
+    );
+    let b: Balancer | undefined;
+    try {
+      b = await startHaproxy(three);
+      const keys = Array.from({ length: 30 }, (_, i) => `videos/${i}/chunk-${i % 7}`);
+      // Every key asked by 5 clients at once, all keys at once: cold everywhere.
+      const answers = await Promise.all(
+        keys.flatMap((k) => Array.from({ length: 5 }, () => request(`${b!.front}/get/${k}`))),
+      );
+      for (const a of answers) assert.equal(a.status, 200);
+      for (const k of keys) assert.equal(await origin.requests(`/${k}`), 1, `origin requests for ${k}`);
+      // Each key is stored on exactly one node: the entries of the three nodes add up to the keys.
+      // (Asking a node directly for a key it lacks would fetch it: read-through.)
+      let entries = 0;
+      for (const n of three) {
+        const text = (await request(`http://${n.addr}/metrics`)).body;
+        const m = /^stripecache_cache_entries (\d+)$/m.exec(text);
+        assert.ok(m, `stripecache_cache_entries in /metrics of ${n.addr}:\n${text.slice(0, 300)}`);
+        entries += Number(m[1]);
+      }
+      assert.equal(entries, keys.length);
+    } finally {
+      await b?.proc.stop();
+      await Promise.all(three.map((n) => n.stop()));
+      await origin.stop();
+    }
+  },
+);
