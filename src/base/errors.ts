@@ -48,6 +48,7 @@ export const HttpError = {
   ORIGIN_TOO_LARGE: 37,
   ORIGIN_WAITERS: 38,
   ORIGIN_NO_MEMORY: 39,
+  BAD_TRAILER: 40,
 } as const;
 export type HttpError = (typeof HttpError)[keyof typeof HttpError];
 
@@ -124,6 +125,7 @@ export const ERRORS: readonly ErrorInfo[] = [
     'no memory for this origin fetch now (fills in flight); retry',
     'Retry-After: 1\r\n',
   ),
+  e('BAD_TRAILER', 400, true, 'Content-Length or Transfer-Encoding in a chunked trailer'),
 ];
 
 export const REASONS: Readonly<Record<number, string>> = {

@@ -25,7 +25,7 @@ import {
   Yield,
   type ParserHandler,
 } from './parser.js';
-import { checkHead, errorForErrno } from './refusals.js';
+import { checkHead, errorForErrno, isHttp09Line } from './refusals.js';
 import { EMPTY } from '../base/bytes.js';
 
 /** Stands in for the current head between runs, so that `ParserEngine.head` keeps one type. */
@@ -208,6 +208,9 @@ export class ParserEngine {
       // space-separated parts (`GET / HTTP/1.1 extra`) cannot be read at all: 400.
       if (spacesInLine(src, head.msgStart, lf < 0 ? src.length : lf) > 2) return HttpError.MALFORMED;
     }
+    // In a chunked trailer llhttp refuses framing fields with the errnos it uses for the head;
+    // naming the head's conflict there would send the client looking in the wrong place.
+    if (head.inBody && isFramingErrno(errno)) return HttpError.BAD_TRAILER;
     if (errno === Errno.INVALID_TRANSFER_ENCODING && head.clCount !== 0) {
       return HttpError.CONTENT_LENGTH_CONFLICT;
     }
@@ -230,6 +233,10 @@ export class ParserEngine {
     this.exp.llhttp_reset(parser.ptr);
     if (len - head.msgStart > MAX_HEAD_BYTES) {
       parser.handler.onError(HttpError.HEADERS_TOO_LARGE, head);
+      return;
+    }
+    if (isHttp09Line(src, head.msgStart, len)) {
+      parser.handler.onError(HttpError.VERSION, head);
       return;
     }
     parser.keep(src, head.msgStart, len);
@@ -409,4 +416,12 @@ function spacesInLine(src: Uint8Array, from: number, end: number): number {
   let n = 0;
   for (let i = from; i < end; i++) if (src[i] === 0x20) n++;
   return n;
+}
+
+function isFramingErrno(errno: number): boolean {
+  return (
+    errno === Errno.UNEXPECTED_CONTENT_LENGTH ||
+    errno === Errno.INVALID_CONTENT_LENGTH ||
+    errno === Errno.INVALID_TRANSFER_ENCODING
+  );
 }

@@ -1,5 +1,6 @@
 import { RequestHead } from './request.js';
 import type { ParserEngine } from './engine.js';
+import { isHttp09Line } from './refusals.js';
 
 /*
  * The parser's face to a connection: one HttpParser per connection holds its llhttp_t, its request
@@ -77,7 +78,13 @@ export class HttpParser {
     this.keep(chunk, 0, chunk.length);
     const carry = this.carry;
     const len = this.carryLen;
-    if (len <= MAX_HEAD_BYTES && !hasBlankLine(carry, from > 2 ? from - 2 : 0, len)) return;
+    if (
+      len <= MAX_HEAD_BYTES &&
+      !hasBlankLine(carry, from > 2 ? from - 2 : 0, len) &&
+      !(chunk.includes(0x0a) && isHttp09Line(carry, 0, len))
+    ) {
+      return;
+    }
     // The buffer goes to the parser for good: body views may point into it.
     this.carry = null;
     this.carryLen = 0;

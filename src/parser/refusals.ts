@@ -37,3 +37,16 @@ export function errorForErrno(errno: number): number {
       return HttpError.MALFORMED;
   }
 }
+
+/**
+ * Whether the bytes from `from` hold a complete first line of two parts (method and target, no
+ * version): an HTTP/0.9 request. Its client sends that one line and waits for an answer, so it
+ * is refused as soon as the line ends, not when a blank line or --header-timeout comes.
+ */
+export function isHttp09Line(src: Uint8Array, from: number, end: number): boolean {
+  const lf = src.indexOf(0x0a, from);
+  if (lf < 0 || lf >= end || lf - from < 3 || src[lf - 1] !== 0x0d) return false;
+  let spaces = 0;
+  for (let i = from; i < lf - 1; i++) if (src[i] === 0x20) spaces++;
+  return spaces === 1 && src[from] !== 0x20 && src[lf - 2] !== 0x20;
+}

@@ -109,6 +109,19 @@ const REFUSED: [string, string, number][] = [
     HttpError.MALFORMED,
   ],
   ['HTTP/0.9 request line', 'GET /\r\n\r\n', HttpError.VERSION],
+  // An HTTP/0.9 client sends one line and waits: the refusal cannot wait for a blank line.
+  ['HTTP/0.9 line alone', 'GET /\r\n', HttpError.VERSION],
+  ['HTTP/0.9 line, head to come', 'GET /store/k\r\nHost: x\r\n', HttpError.VERSION],
+  [
+    'Content-Length in a trailer',
+    'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nContent-Length: 5\r\n\r\n',
+    HttpError.BAD_TRAILER,
+  ],
+  [
+    'Transfer-Encoding in a trailer',
+    'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n',
+    HttpError.BAD_TRAILER,
+  ],
   ['HTTP/2.0 request line', 'GET / HTTP/2.0\r\nHost: x\r\n\r\n', HttpError.VERSION],
   ['HTTP/1.2', 'GET / HTTP/1.2\r\nHost: x\r\n\r\n', HttpError.VERSION],
   ['HTTP/3.5', 'GET / HTTP/3.5\r\nHost: x\r\n\r\n', HttpError.VERSION],
