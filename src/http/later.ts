@@ -2,17 +2,17 @@ import { Conn, type DateLine } from './canned.js';
 import type { MissedRequest } from './api.js';
 import type { Output } from './output.js';
 import type { RangeSpec } from './range.js';
-import type { HttpParser } from '../parser/parser.js';
 import type { Responder } from './responder.js';
 import { HttpError } from '../base/errors.js';
 import { Route } from './metrics.js';
-import { Yield } from '../parser/parser.js';
+import { Yield, type HttpParser } from '../parser/parser.js';
 
 /*
  * An answer that comes in a later turn (a prefix purge, a miss handed to the read-through tier)
  * without breaking pipelining order: the connection stops parsing, and what was pipelined behind
  * the request or arrives meanwhile waits in `parser.pending` until the answer is written. One
- * connection has at most one such answer outstanding.
+ * connection has at most one such answer outstanding. An answer given before `answer` returned
+ * (the tier knew it at once) is written like an answer at once.
  */
 
 /** Writes a whole response into `out` and returns its status (for the request metrics). */
@@ -94,13 +94,13 @@ export function releaseInput(parser: HttpParser): void {
  * Writes `later`'s answer into the responder's batch and counts it; a writer that throws gets
  * a 500 instead, and the connection closes (`later.conn` becomes Close).
  */
-export function writeLater(responder: Responder, later: Later, write: AnswerWriter, log: LaterOwner): void {
+export function writeLater(responder: Responder, later: Later, write: AnswerWriter, owner: LaterOwner): void {
   const out = responder.out;
   try {
     const status = write(out, responder.date);
     responder.metrics.request(later.route, status);
   } catch (e) {
-    log.log(e);
+    owner.log(e);
     out.rewind();
     responder.error(HttpError.INTERNAL, Conn.Close, true, later.route);
     later.conn = Conn.Close;
