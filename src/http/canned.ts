@@ -112,3 +112,18 @@ export const ETAG_END_200: readonly Buffer[] = CONNECTION_LINES.map((c) =>
 );
 export const BODY_416 = bytes('range not satisfiable\n');
 export const DEFAULT_CONTENT_TYPE = bytes('application/octet-stream');
+
+/**
+ * The head of a 200 whose body is made per request: the Content-Type line `type`, then
+ * Content-Length `length` (room must have been ensured).
+ */
+export function put200Head(out: Output, date: DateLine, type: Uint8Array, length: number, conn: Conn): void {
+  out.put(STATUS_200);
+  out.put(date.line);
+  out.put(type);
+  out.put(H_CONTENT_LENGTH);
+  out.decimal(length);
+  out.put(CRLF);
+  out.put(CONNECTION_LINES[conn]!);
+  out.put(CRLF);
+}

@@ -7,12 +7,16 @@ import { Conn } from './canned.js';
 import { HttpError } from '../base/errors.js';
 import { StoreLockTimeoutError } from '../store/lock.js';
 import { C_BYTES_IN, C_BYTES_OUT, C_PARSE_ERRORS, C_WRITES, Route } from './metrics.js';
-import type { DeferHost, Responder } from './responder.js';
-import type { MissedRequest } from './api.js';
-import type { DateLine } from './canned.js';
-import type { Output } from './output.js';
-import type { RangeSpec } from './range.js';
-import { EMPTY } from '../base/bytes.js';
+import type { Responder } from './responder.js';
+import {
+  holdInput,
+  releaseInput,
+  writeLater,
+  type AnswerWriter,
+  type Later,
+  type LaterOwner,
+} from './later.js';
+import { PrefaceSniff } from './preface.js';
 import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
 import { adoptHandleWriter, type HandleWriter, type WriteOwner } from '../socket/handle-write.js';
 import type { QueuedWrite } from './output.js';
@@ -27,10 +31,6 @@ import type { QueuedWrite } from './output.js';
 export const OUTPUT_CAP = 256 * 1024;
 /** How long a closing connection keeps draining input so its last answer is not lost to a RST. */
 const LINGER_MS = 2000;
-/** The HTTP/2 client connection preface (RFC 9113 §3.4): HTTP/2 with prior knowledge. */
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-/** `parser.pending` while a deferred answer is prepared and no input followed the request yet. */
-const NOTHING_PENDING = new Uint8Array(0);
 
 /** What a connection needs from its thread's server. */
 export interface ConnectionHost {
@@ -64,7 +64,7 @@ export interface ConnectionHost {
  * output batch -> one flush per data event. Handlers are bound once per connection, not per
  * request.
  */
-export class Connection implements ParserHandler, WriteOwner, DeferHost {
+export class Connection implements ParserHandler, WriteOwner, LaterOwner {
   readonly parser: HttpParser;
   readonly socket: Socket;
   /** Writes go straight to the stream handle (null: socket.write). */
@@ -90,18 +90,12 @@ export class Connection implements ParserHandler, WriteOwner, DeferHost {
   private held: Buffer | null = null;
   /** pendingOut at the last sweep (write progress of a slow reader). */
   lastWritable = 0;
-  /** An answer is being prepared across turns (deferAnswer); nothing more is parsed until it is out. */
-  private waiting = false;
-  /** How the deferred answer leaves the connection (Close once a shutdown began meanwhile). */
-  private deferredConn: Conn = Conn.Keep;
   private finSent = false;
-  /** A miss handed to the read-through tier: reading waits for its answer. */
-  private waitingOn: Deferred | null = null;
-  /** The deferred answer is the last one (Connection: close, or shutdown). */
-  private endAfterDeferred = false;
+  /** The answer that comes in a later turn (later.ts); nothing more is parsed until it is out. */
+  private later: Later | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
-  /** Bytes of the HTTP/2 preface matched so far; -1 once the connection is HTTP/1.1. */
-  private prefaceAt: number;
+  /** Until the connection is known to be HTTP/1.1 (null) or HTTP/2 (handed off). */
+  private sniff: PrefaceSniff | null;
   /** The socket was handed to the HTTP/2 server; this object only counts it until it closes. */
   handedOff = false;
 
@@ -116,7 +110,7 @@ export class Connection implements ParserHandler, WriteOwner, DeferHost {
     writeHandle = true,
   ) {
     this.parser = new HttpParser(host.engine, this);
-    this.prefaceAt = host.takeover === null ? -1 : 0;
+    this.sniff = host.takeover === null ? null : new PrefaceSniff();
     const adopted = readBuffer ? adoptWithReadBuffer(accepted, this.onRead) : null;
     const socket = adopted ?? accepted;
     this.socket = socket;
@@ -172,9 +166,14 @@ export class Connection implements ParserHandler, WriteOwner, DeferHost {
   /** `transient`: the chunk's memory is reused once this returns. */
   private consume(chunk: Buffer, transient: boolean): void {
     if (this.ended) return;
-    if (this.prefaceAt >= 0) {
-      const rest = this.sniff(chunk);
-      if (rest === null) return;
+    const sniff = this.sniff;
+    if (sniff !== null) {
+      const rest = sniff.feed(chunk);
+      if (rest === null) {
+        if (sniff.bytes !== null) this.handOff(sniff.bytes);
+        return;
+      }
+      this.sniff = null;
       if (rest !== chunk) {
         chunk = rest;
         transient = false;
@@ -244,35 +243,15 @@ export class Connection implements ParserHandler, WriteOwner, DeferHost {
     const responder = this.host.responder;
     const busy = e instanceof StoreLockTimeoutError;
     this.host.log(e);
+    responder.host = null;
     responder.out.rewind();
     responder.error(busy ? HttpError.STORE_BUSY : HttpError.INTERNAL, Conn.Close, true, Route.Other);
     this.end();
   }
 
-  /**
-   * Looks for the HTTP/2 preface at the start of the connection, over as many reads as it takes.
-   * Returns null when the chunk was taken (a part of the preface, held back, or the whole of it:
-   * the socket then goes to the HTTP/2 server), else what the HTTP/1.1 parser reads: the chunk,
-   * behind the preface bytes held back before it turned out not to be one.
-   */
-  private sniff(chunk: Buffer): Buffer | null {
-    const at = this.prefaceAt;
-    const n = Math.min(chunk.length, PREFACE.length - at);
-    for (let i = 0; i < n; i++) {
-      if (chunk[i] !== PREFACE[at + i]) {
-        this.prefaceAt = -1;
-        return at === 0 ? chunk : Buffer.concat([PREFACE.subarray(0, at), chunk]);
-      }
-    }
-    if (at + n < PREFACE.length) {
-      this.prefaceAt = at + n;
-      return null;
-    }
-    this.prefaceAt = -1;
-    // Copied: the chunk may be the thread's read buffer, which the next read overwrites.
-    const bytes = Buffer.allocUnsafe(at + chunk.length);
-    PREFACE.copy(bytes, 0, 0, at);
-    chunk.copy(bytes, at);
+  /** The connection opened with the HTTP/2 preface: the socket goes to the HTTP/2 server. */
+  private handOff(bytes: Buffer): void {
+    this.sniff = null;
     this.ended = true;
     this.handedOff = true;
     this.parser.headSince = 0;
@@ -280,12 +259,11 @@ export class Connection implements ParserHandler, WriteOwner, DeferHost {
     this.socket.off('drain', this.onDrain);
     this.socket.off('end', this.onEnd);
     this.host.takeover!(this.socket, bytes);
-    return null;
   }
 
   private readonly onDrain = (): void => {
     this.lastActive = Date.now();
-    if (!this.drainWait || this.ended || this.waiting || this.waitingOn !== null) return;
+    if (!this.drainWait || this.ended || this.later !== null) return;
     this.drainWait = false;
     if (this.parser.pending !== null) {
       // The requests a Yield left are parsed only with a slot.
@@ -309,9 +287,9 @@ export class Connection implements ParserHandler, WriteOwner, DeferHost {
 
   private readonly onClose = (): void => {
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
-    if (this.waitingOn !== null) {
-      this.waitingOn.gone = true;
-      this.waitingOn = null;
+    if (this.later !== null) {
+      this.later.gone = true;
+      this.later = null;
     }
     this.parser.destroy();
     this.held = null;
@@ -367,19 +345,18 @@ export class Connection implements ParserHandler, WriteOwner, DeferHost {
   }
 
   private reply(head: RequestHead, conn: Conn): number {
-    if (this.host.responder.defers(head)) {
-      this.deferAnswer(head, conn);
-      return Yield;
-    }
-    if (this.answerOrDefer(head, conn)) {
-      // A miss handed to the read-through tier: reading stops until its answer is written; what
-      // was read stays queued in order.
-      if (conn === Conn.Close) {
-        this.endAfterDeferred = true;
-        return Stop;
-      }
-      if (this.parser.pending === null) this.parser.pending = EMPTY;
-      return Yield;
+    const responder = this.host.responder;
+    responder.host = this;
+    responder.answer(head, conn);
+    responder.host = null;
+    const later = this.later;
+    if (later !== null) {
+      // Answered later (a purge, a miss handed to the read-through tier): reading stops until the
+      // answer is written; what was read stays queued in order.
+      if (!later.gone) return holdInput(this.parser);
+      // Answered while it was handed over: as an answer at once.
+      this.later = null;
+      conn = later.conn;
     }
     if (conn === Conn.Close) {
       this.end();
@@ -387,81 +364,44 @@ export class Connection implements ParserHandler, WriteOwner, DeferHost {
     }
     // Stop answering once this connection's output (this batch plus what the kernel has not
     // taken yet) passes its cap; the rest waits for the drain.
-    return this.host.responder.out.batchBytes + this.pendingOut > OUTPUT_CAP ? Yield : Next;
+    return responder.out.batchBytes + this.pendingOut > OUTPUT_CAP ? Yield : Next;
   }
 
-  /**
-   * An answer that takes several turns (a prefix purge): reading stops and what arrives or was
-   * pipelined after the request waits in `parser.pending` (a placeholder when there is nothing
-   * yet, so that `feed` queues), to be parsed once the answer is out.
-   */
-  private deferAnswer(head: RequestHead, conn: Conn): void {
-    this.waiting = true;
-    this.deferredConn = conn;
-    if (this.parser.pending === null) this.parser.pending = NOTHING_PENDING;
-    this.host.responder.answerLater(head, this.onDeferredReady, this.onDeferredTurn);
+  waitFor(later: Later): void {
+    this.later = later;
   }
 
-  private readonly onDeferredTurn = (): void => {
+  progressed(): void {
     this.lastActive = Date.now();
-  };
-
-  private readonly onDeferredReady = (write: (conn: Conn) => void, error: unknown): void => {
-    this.waiting = false;
-    if (error !== null) this.host.log(error);
-    if (this.socket.destroyed || this.ended) return;
-    if (this.parser.pending === NOTHING_PENDING) this.parser.pending = null;
-    this.lastActive = Date.now();
-    const conn = this.host.closing ? Conn.Close : this.deferredConn;
-    this.inFlightAtShutdown = false;
-    this.host.responder.out.mark();
-    write(conn);
-    if (conn === Conn.Close) this.end();
-    this.drainWait = false;
-    this.flush();
-    if (this.ended) return;
-    if (!this.drainWait) this.socket.resume();
-  };
-
-  /** Answers `head`; true when the answer was deferred (a miss handed to the read-through tier). */
-  private answerOrDefer(head: RequestHead, conn: Conn): boolean {
-    const responder = this.host.responder;
-    responder.host = this;
-    responder.deferred = false;
-    responder.answer(head, conn);
-    responder.host = null;
-    if (!responder.deferred) return false;
-    responder.deferred = false;
-    return true;
   }
 
-  defer(key: Uint8Array, withBody: boolean, range: RangeSpec, conn: Conn): MissedRequest {
-    const d = new Deferred(this, key, withBody, range, conn);
-    this.waitingOn = d;
-    return d;
+  log(e: unknown): void {
+    this.host.log(e);
   }
 
-  /** Writes a deferred answer and goes on reading (or ends the connection). */
-  deferredAnswer(d: Deferred, write: (out: Output, date: DateLine) => number): void {
-    if (this.waitingOn !== d || this.ended) return;
-    this.waitingOn = null;
+  /** Writes the later answer and goes on reading (or ends the connection). */
+  answered(later: Later, write: AnswerWriter): void {
+    if (this.later !== later) return;
     const responder = this.host.responder;
-    try {
-      responder.out.mark();
-      const status = write(responder.out, responder.date);
-      responder.metrics.request(Route.Get, status);
-    } catch (e) {
-      this.host.log(e);
-      responder.out.rewind();
-      responder.error(HttpError.INTERNAL, Conn.Close, true, Route.Get);
-      this.endAfterDeferred = true;
+    if (responder.host === this) {
+      // Given while the request is still being answered: `reply` goes on from here.
+      writeLater(responder, later, write, this);
+      return;
     }
-    if (this.endAfterDeferred) {
-      this.endAfterDeferred = false;
+    this.later = null;
+    if (this.socket.destroyed || this.ended) return;
+    releaseInput(this.parser);
+    this.lastActive = Date.now();
+    if (this.host.closing) later.conn = Conn.Close;
+    this.inFlightAtShutdown = false;
+    responder.out.mark();
+    writeLater(responder, later, write, this);
+    if (later.conn === Conn.Close) {
       this.end();
       this.flush();
       return;
     }
+    this.drainWait = false;
     this.flush();
     // Parse what arrived meanwhile (flush may have paused for a drain: onDrain resumes then).
     if (!this.drainWait) {
@@ -503,24 +443,5 @@ export class Connection implements ParserHandler, WriteOwner, DeferHost {
 
   destroy(): void {
     this.socket.destroy();
-  }
-}
-
-/** A miss waiting for the read-through tier; see MissedRequest. */
-class Deferred implements MissedRequest {
-  gone = false;
-
-  constructor(
-    private readonly owner: Connection,
-    readonly key: Uint8Array,
-    readonly withBody: boolean,
-    readonly range: RangeSpec,
-    readonly conn: Conn,
-  ) {}
-
-  answer(write: (out: Output, date: DateLine) => number): void {
-    if (this.gone) return;
-    this.gone = true;
-    this.owner.deferredAnswer(this, write);
   }
 }

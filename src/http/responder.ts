@@ -1,64 +1,34 @@
 import { Method } from '../parser/llhttp.js';
 import { TOKEN_100_CONTINUE, equalsToken, type RequestHead } from '../parser/request.js';
-import {
-  Precondition,
-  PreconditionKind,
-  ReadResult,
-  ReadStatus,
-  SetOutcome,
-  type KvStore,
-} from '../store/api.js';
+import { Precondition, PreconditionKind, SetOutcome, type KvStore } from '../store/api.js';
 import { parseWritePrecondition } from './preconditions.js';
 import {
-  BODY_416,
-  CONNECTION_LINES,
   CONTINUE_100,
   CREATED,
-  CRLF,
-  CL_END_ETAG,
-  CT_END_CONTENT_LENGTH,
   Conn,
-  ETAG_END_200,
   DEFAULT_CONTENT_TYPE,
   DELETED,
   DateLine,
   ERROR_RESPONSES,
   HEALTH_OK,
   HELLO,
-  H_ACCEPT_RANGES,
-  H_CONTENT_LENGTH,
-  H_CONTENT_RANGE,
-  H_CONTENT_RANGE_ANY,
-  H_CONTENT_TYPE,
-  H_ETAG,
-  H_ETAG_END,
   H_METRICS_TYPE,
   H_TEXT_PLAIN,
   REPLACED,
-  STATUS_200,
-  STATUS_206,
-  STATUS_304,
-  STATUS_416,
+  put200Head,
   type Canned,
 } from './canned.js';
 import { ERRORS, HttpError } from '../base/errors.js';
 import { C_PURGED, Metrics, Route, renderMetrics } from './metrics.js';
 import { PrefixPurge, type PurgeEnd } from './purge.js';
-import { MOVE_LIMIT, Output } from './output.js';
-import { GetSelector } from './conditional.js';
-import { RangeSpec, parseRange } from './range.js';
-import type { MissHandler, MissedRequest } from './api.js';
+import { Output } from './output.js';
+import type { MissHandler } from './api.js';
+import { Later, type LaterOwner } from './later.js';
+import { GetAnswers } from './get.js';
 import { KeyScratch, keyOf, routeHead } from './routes.js';
 import { beginUpload, finishUpload } from './upload.js';
 import { EMPTY, decimalDigits } from '../base/bytes.js';
 
-/** The connection whose request is being answered, able to hand a miss to the read-through tier. */
-export interface DeferHost {
-  defer(key: Uint8Array, withBody: boolean, range: RangeSpec, conn: Conn): MissedRequest;
-}
-
-/** Room kept before a body copied into the arena: the longest head a GET answer can have. */
-const HEAD_RESERVE = 640;
 /** Largest declared body drained (not refused unread) under a failed precondition. */
 export const DRAIN_LIMIT = 64 * 1024;
 /** The request's Content-Type bytes (a view of its head), or the default. */
@@ -67,30 +37,22 @@ function contentTypeOf(head: RequestHead): Uint8Array {
 }
 
 /**
- * Everything a thread needs to answer requests, shared by its connections: the store, the
- * output arena, the cached Date line, the metrics slot, one ReadResult and a key scratch.
- * Each method answers into `out`; the connection flushes once per batch.
+ * Everything a thread needs to answer requests, shared by its connections (HTTP/1.1 and h2c):
+ * the store, the output arena, the cached Date line, the metrics slot and a key scratch; routes
+ * each request to its answer (GETs: get.ts). Each method answers into `out`; the connection
+ * flushes once per batch.
  */
 export class Responder {
   readonly out = new Output();
   readonly date = new DateLine();
-  private readonly read = new ReadResult();
-  private readonly selector = new GetSelector();
   private readonly keyScratch = new KeyScratch();
+  private readonly gets: GetAnswers;
   /** The write precondition being checked (refilled from the request head where it is used). */
   private readonly pre = new Precondition();
-  /** Length of the last 200 head (see get). */
-  private headGuess = HEAD_RESERVE;
   /** Set once shutdown began: /healthz answers 503. */
   shuttingDown = false;
-  /** Set by the connection before `answer`; a miss is handed over through it. */
-  host: DeferHost | null = null;
-  /** `answer` handed its request to the miss handler: the answer comes later. */
-  deferred = false;
-  /** The rest of a 200 hit's head after the ETag digits, by Conn (with the miss handler's lines). */
-  private readonly etagEnd200: readonly Uint8Array[];
-  /** Header lines added to every store answer (Cache-Status with --origin), else empty. */
-  private readonly hitHeader: Uint8Array;
+  /** Set by the connection around `answer`: a purge or a miss is answered later through it. */
+  host: LaterOwner | null = null;
 
   constructor(
     private readonly store: KvStore,
@@ -100,13 +62,7 @@ export class Responder {
     private readonly missHandler: MissHandler | null = null,
   ) {
     this.out.unpin = (pin) => store.unpin(pin);
-    this.hitHeader = missHandler === null ? EMPTY : missHandler.hitHeader;
-    this.etagEnd200 =
-      missHandler === null
-        ? ETAG_END_200
-        : CONNECTION_LINES.map((c) =>
-            Buffer.concat([ETAG_END_200[Conn.Keep]!.subarray(0, -2), this.hitHeader, c, CRLF]),
-          );
+    this.gets = new GetAnswers(store, this.out, this.date, metrics, this.keyScratch, missHandler);
   }
 
   /**
@@ -186,49 +142,19 @@ export class Responder {
     return this.pre.kind === PreconditionKind.None ? undefined : this.pre;
   }
 
-  /** Whether `answer` would not answer `head` at once: `answerLater` answers it in a later turn. */
-  defers(head: RequestHead): boolean {
-    return head.route === Route.Prefix && head.refusal === 0;
-  }
-
   /**
-   * Starts a request that `defers` (a prefix purge). `ready` is called once, in a later turn,
-   * with a function that writes the answer into `out`, given how the connection goes on (the connection calls it when it is still
-   * there to flush it, and drops it otherwise) and the unexpected error that ended the work, if
-   * one did (to be logged). `onTurn` runs between the purge's turns.
+   * A prefix purge: it runs over several turns (purge.ts) and is answered once done, through
+   * the connection's Later.
    */
-  answerLater(
-    head: RequestHead,
-    ready: (write: (conn: Conn) => void, error: unknown) => void,
-    onTurn: () => void,
-  ): void {
+  private purge(head: RequestHead, host: LaterOwner, conn: Conn): void {
     const prefix = Uint8Array.from(keyOf(head, this.keyScratch));
+    const later = new Later(host, Route.Prefix, conn);
     const end = (purged: number, how: PurgeEnd, error: unknown): void => {
       this.metrics.add(C_PURGED, purged);
-      ready((conn) => this.purged(purged, how, conn), how === 'failed' ? error : null);
+      if (how === 'failed') later.log(error);
+      later.answer((out, date) => writePurged(out, date, purged, how, later.conn));
     };
-    new PrefixPurge(this.store, prefix, end, onTurn).start();
-  }
-
-  private purged(count: number, how: PurgeEnd, conn: Conn): void {
-    if (how !== 'done') {
-      this.error(how === 'busy' ? HttpError.STORE_BUSY : HttpError.INTERNAL, conn, true, Route.Prefix);
-      return;
-    }
-    const out = this.out;
-    out.ensure(256);
-    out.put(STATUS_200);
-    out.put(this.date.line);
-    out.put(H_TEXT_PLAIN);
-    out.put(H_CONTENT_LENGTH);
-    out.decimal(decimalDigits(count) + 1);
-    out.put(CRLF);
-    out.put(CONNECTION_LINES[conn]!);
-    out.put(CRLF);
-    out.decimal(count);
-    out.slab[out.pos++] = 0x0a;
-    out.batchBytes++;
-    this.metrics.request(Route.Prefix, 200);
+    new PrefixPurge(this.store, prefix, end, () => later.progressed()).start();
   }
 
   /** Answers one whole request; `conn` says whether the connection stays open after it. */
@@ -240,7 +166,9 @@ export class Responder {
     }
     switch (head.route) {
       case Route.Get:
-        this.get(head, conn, withBody);
+        if (!this.gets.get(head, conn, withBody, this.host)) {
+          this.error(HttpError.KEY_NOT_FOUND, conn, withBody, Route.Get);
+        }
         return;
       case Route.Store:
         if (head.method === Method.DELETE) this.del(head, conn);
@@ -256,6 +184,14 @@ export class Responder {
       case Route.Metrics:
         this.metricsPage(conn, withBody);
         return;
+      case Route.Prefix:
+        // Only a connection that can answer later (HTTP/1.1) runs a purge.
+        if (this.host !== null) {
+          this.purge(head, this.host, conn);
+          return;
+        }
+        this.error(HttpError.NOT_FOUND, conn, withBody, Route.Other);
+        return;
       default:
         this.error(HttpError.NOT_FOUND, conn, withBody, Route.Other);
     }
@@ -270,158 +206,6 @@ export class Responder {
   private canned(c: Canned, conn: Conn, withBody: boolean, route: number): void {
     c.write(this.out, this.date, conn, withBody);
     this.metrics.request(route, c.status);
-  }
-
-  private get(head: RequestHead, conn: Conn, withBody: boolean): void {
-    const read = this.read;
-    const out = this.out;
-    read.reset();
-    read.wantBody = withBody;
-    // big bodies leave as pinned views of the store's buffer: no copy, none under the lock
-    read.wantView = withBody;
-    // Range and If-None-Match are applied by the selector, under the stripe lock; a plain GET
-    // passes none (the whole value, no call)
-    const ranged = withBody && head.rangeCount === 1 && head.rangeLen !== 0;
-    if (ranged || head.inmCount !== 0) {
-      const sel = this.selector;
-      sel.clear();
-      if (ranged) parseRange(head.src, head.rangeStart, head.rangeLen, sel.range);
-      if (head.inmCount !== 0) sel.setInm(head.src, head.inmStart, head.inmLen);
-      read.select = sel;
-    }
-    out.ensure(HEAD_RESERVE + 64 * 1024);
-    // The body lands where the last 200 head ended: when this head has the same length (same
-    // content type, same count of length digits), head and body are one copy, not a copy and a move.
-    let at = out.pos + this.headGuess;
-    read.target = out.slab;
-    read.targetOffset = at;
-    const status = this.store.get(keyOf(head, this.keyScratch), read);
-    read.target = null;
-    read.select = null;
-    if (status === ReadStatus.Miss) {
-      if (this.missHandler !== null && this.host !== null) {
-        this.handOver(head, conn, withBody, ranged);
-        return;
-      }
-      this.error(HttpError.KEY_NOT_FOUND, conn, withBody, Route.Get);
-      return;
-    }
-    const n = read.body.length;
-    let inSlab =
-      n !== 0 && read.body.buffer === out.slab.buffer && read.body.byteOffset === out.slab.byteOffset + at;
-    let dest = at;
-    if (status === ReadStatus.Hit) {
-      const headLen =
-        this.date.ok200.length +
-        read.contentTypeLength +
-        CT_END_CONTENT_LENGTH.length +
-        decimalDigits(read.totalLength) +
-        CL_END_ETAG.length +
-        16 +
-        this.etagEnd200[conn]!.length;
-      if (headLen <= HEAD_RESERVE) this.headGuess = headLen;
-      // Small bodies go right after the head; a large one stays a segment of its own wherever it
-      // is, as long as the head does not run into it.
-      if (at < out.pos + headLen || n <= MOVE_LIMIT) dest = out.pos + headLen;
-    } else if (at < out.pos + HEAD_RESERVE) {
-      // Other heads are longer or vary: room for the longest.
-      dest = out.pos + HEAD_RESERVE;
-    }
-    if (inSlab && dest !== at) {
-      if (dest + n <= out.slab.length) {
-        out.slab.copyWithin(dest, at, at + n);
-        at = dest;
-      } else {
-        // A large body that no longer fits behind the head in this slab: it gets its own Buffer.
-        read.body = Buffer.from(out.slab.subarray(at, at + n));
-        inSlab = false;
-      }
-    }
-    switch (status) {
-      case ReadStatus.NotModified:
-        out.put(STATUS_304);
-        out.put(this.date.line);
-        this.etag(read);
-        break;
-      case ReadStatus.RangeNotSatisfiable:
-        out.put(STATUS_416);
-        out.put(this.date.line);
-        out.put(H_CONTENT_RANGE_ANY);
-        out.decimal(read.totalLength);
-        out.put(CRLF);
-        out.put(H_TEXT_PLAIN);
-        out.put(H_CONTENT_LENGTH);
-        out.decimal(BODY_416.length);
-        out.put(CRLF);
-        break;
-      case ReadStatus.Hit:
-        out.put(this.date.ok200);
-        out.putRange(read.contentType, 0, read.contentTypeLength);
-        out.put(CT_END_CONTENT_LENGTH);
-        out.decimal(read.totalLength);
-        out.put(CL_END_ETAG);
-        out.hex64(read.etagHi, read.etagLo);
-        out.put(this.etagEnd200[conn]!);
-        if (inSlab) out.bodyAt(at, n);
-        else if (read.pin !== 0) out.pushViews(read.views, read.pin);
-        else if (withBody) out.body(read.body, at);
-        this.metrics.request(Route.Get, 200);
-        read.body = EMPTY;
-        return;
-      default: {
-        const partial = status === ReadStatus.Partial;
-        out.put(partial ? STATUS_206 : STATUS_200);
-        out.put(this.date.line);
-        out.put(H_CONTENT_TYPE);
-        out.putRange(read.contentType, 0, read.contentTypeLength);
-        out.put(CRLF);
-        out.put(H_CONTENT_LENGTH);
-        out.decimal(partial ? read.bodyLength : read.totalLength);
-        out.put(CRLF);
-        this.etag(read);
-        out.put(H_ACCEPT_RANGES);
-        if (partial) {
-          out.put(H_CONTENT_RANGE);
-          out.decimal(read.bodyStart);
-          out.slab[out.pos++] = 0x2d;
-          out.decimal(read.bodyStart + read.bodyLength - 1);
-          out.slab[out.pos++] = 0x2f;
-          out.decimal(read.totalLength);
-          out.put(CRLF);
-        }
-      }
-    }
-    if (this.hitHeader.length !== 0) out.put(this.hitHeader);
-    out.put(CONNECTION_LINES[conn]!);
-    out.put(CRLF);
-    if (status === ReadStatus.RangeNotSatisfiable) {
-      if (withBody) out.put(BODY_416);
-      this.metrics.request(Route.Get, 416);
-    } else if (status === ReadStatus.NotModified) {
-      this.metrics.request(Route.Get, 304);
-    } else {
-      if (inSlab) out.bodyAt(at, n);
-      else if (read.pin !== 0) out.pushViews(read.views, read.pin);
-      else if (withBody) out.body(read.body, at);
-      this.metrics.request(Route.Get, status === ReadStatus.Partial ? 206 : 200);
-    }
-    read.body = EMPTY;
-  }
-
-  /** A miss with a read-through tier: the request's own copy goes to the miss handler. */
-  private handOver(head: RequestHead, conn: Conn, withBody: boolean, ranged: boolean): void {
-    const range = new RangeSpec();
-    if (ranged) parseRange(head.src, head.rangeStart, head.rangeLen, range);
-    const key = Uint8Array.prototype.slice.call(keyOf(head, this.keyScratch));
-    this.deferred = true;
-    this.missHandler!.miss(this.host!.defer(key, withBody, range, conn));
-  }
-
-  private etag(read: ReadResult): void {
-    const out = this.out;
-    out.put(H_ETAG);
-    out.hex64(read.etagHi, read.etagLo);
-    out.put(H_ETAG_END);
   }
 
   private set(head: RequestHead, conn: Conn): void {
@@ -460,15 +244,24 @@ export class Responder {
     const text = Buffer.from(page, 'utf8');
     const out = this.out;
     out.ensure(512);
-    out.put(STATUS_200);
-    out.put(this.date.line);
-    out.put(H_METRICS_TYPE);
-    out.put(H_CONTENT_LENGTH);
-    out.decimal(text.length);
-    out.put(CRLF);
-    out.put(CONNECTION_LINES[conn]!);
-    out.put(CRLF);
+    put200Head(out, this.date, H_METRICS_TYPE, text.length, conn);
     if (withBody) out.external(text);
     this.metrics.request(Route.Metrics, 200);
   }
+}
+
+/** The answer to a purge that ended `how` after removing `count` entries; returns the status. */
+function writePurged(out: Output, date: DateLine, count: number, how: PurgeEnd, conn: Conn): number {
+  if (how !== 'done') {
+    const code = how === 'busy' ? HttpError.STORE_BUSY : HttpError.INTERNAL;
+    const c = ERROR_RESPONSES[code]!;
+    c.write(out, date, ERRORS[code]!.close ? Conn.Close : conn, true);
+    return c.status;
+  }
+  out.ensure(256);
+  put200Head(out, date, H_TEXT_PLAIN, decimalDigits(count) + 1, conn);
+  out.decimal(count);
+  out.slab[out.pos++] = 0x0a;
+  out.batchBytes++;
+  return 200;
 }

@@ -4,23 +4,15 @@ import {
   CONNECTION_LINES,
   CRLF,
   ERROR_RESPONSES,
-  H_ACCEPT_RANGES,
-  H_CONTENT_LENGTH,
-  H_CONTENT_RANGE,
-  H_CONTENT_RANGE_ANY,
-  H_CONTENT_TYPE,
   H_ETAG,
   H_ETAG_END,
-  H_TEXT_PLAIN,
-  STATUS_200,
-  STATUS_206,
-  STATUS_416,
   bytes,
   type Conn,
   type DateLine,
 } from '../http/canned.js';
 import type { Output } from '../http/output.js';
 import { RangeFit, resolveRange, type ByteSpan, type RangeSpec } from '../http/range.js';
+import { put416Start, putBody, putRangeLines, putValueStart } from '../http/value-head.js';
 
 /**
  * The answers the read-through tier writes itself (the HTTP layer answers hits): a value, or
@@ -97,15 +89,7 @@ export function writeValue(
   const fit = resolveRange(range, v.total, span);
   out.ensure(1024 + v.contentType.length);
   if (fit === RangeFit.Unsatisfiable) {
-    out.put(STATUS_416);
-    out.put(date.line);
-    out.put(H_CONTENT_RANGE_ANY);
-    out.decimal(v.total);
-    out.put(CRLF);
-    out.put(H_TEXT_PLAIN);
-    out.put(H_CONTENT_LENGTH);
-    out.decimal(BODY_416.length);
-    out.put(CRLF);
+    put416Start(out, date, v.total);
     out.put(status);
     out.put(CONNECTION_LINES[conn]!);
     out.put(CRLF);
@@ -115,29 +99,13 @@ export function writeValue(
   const partial = fit === RangeFit.Partial;
   const start = partial ? span.bodyStart : 0;
   const length = partial ? span.bodyLength : v.total;
-  out.put(partial ? STATUS_206 : STATUS_200);
-  out.put(date.line);
-  out.put(H_CONTENT_TYPE);
-  out.put(v.contentType);
-  out.put(CRLF);
-  out.put(H_CONTENT_LENGTH);
-  out.decimal(length);
-  out.put(CRLF);
+  putValueStart(out, date, partial, v.contentType, v.contentType.length, length);
   if (v.etag !== null) {
     out.put(H_ETAG);
     out.put(v.etag);
     out.put(H_ETAG_END);
   }
-  out.put(H_ACCEPT_RANGES);
-  if (partial) {
-    out.put(H_CONTENT_RANGE);
-    out.decimal(start);
-    out.slab[out.pos++] = 0x2d;
-    out.decimal(start + length - 1);
-    out.slab[out.pos++] = 0x2f;
-    out.decimal(v.total);
-    out.put(CRLF);
-  }
+  putRangeLines(out, partial, start, length, v.total);
   out.put(status);
   out.put(AGE);
   out.decimal(v.age);
@@ -148,9 +116,7 @@ export function writeValue(
     const b = v.bytes;
     // A Buffer view (the fill's memory may be a SharedArrayBuffer); never rewritten once arrived,
     // so a big span goes out as is.
-    const body = Buffer.from(b.buffer, b.byteOffset + start - v.offset, length);
-    if (length <= 16 * 1024) out.put(body);
-    else out.external(body);
+    putBody(out, Buffer.from(b.buffer, b.byteOffset + start - v.offset, length));
   }
   return partial ? 206 : 200;
 }

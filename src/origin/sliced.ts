@@ -1,5 +1,6 @@
 import type { MissedRequest } from '../http/api.js';
 import { RangeFit, RangeKind, resolveRange, type ByteSpan } from '../http/range.js';
+import { putBody } from '../http/value-head.js';
 import { CacheStatus, writeError, writeValue } from './answer.js';
 import { errorOf, statusOf } from './fill.js';
 import type { SliceOutcome, SlicePart, SliceReader } from './slices.js';
@@ -58,9 +59,7 @@ export async function answerSliced(reader: SliceReader, req: MissedRequest): Pro
     for (const p of parts) {
       const to = Math.min(end, p.offset + p.bytes.length);
       const b = p.bytes;
-      const body = Buffer.from(b.buffer, b.byteOffset + (at - p.offset), to - at);
-      if (body.length <= 16 * 1024) out.put(body);
-      else out.external(body);
+      putBody(out, Buffer.from(b.buffer, b.byteOffset + (at - p.offset), to - at));
       at = to;
     }
     if (at !== end && parts.length !== 0) throw new Error(`sliced answer: ${at} of ${end} bytes`);

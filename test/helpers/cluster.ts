@@ -106,6 +106,24 @@ export function startProc(
   );
 }
 
+/**
+ * Starts a load balancer listening on a free loopback port (`start` gets the address). A port
+ * taken between freePort() and bind ends the process at once: then other ports are tried, three
+ * times in all. Resolves once the process stayed up for a moment.
+ */
+export async function startOnFreePort(
+  name: string,
+  start: (listen: string) => Promise<Proc> | Proc,
+): Promise<{ proc: Proc; listen: string }> {
+  for (let attempt = 0; ; attempt++) {
+    const listen = `127.0.0.1:${await freePort()}`;
+    const proc = await start(listen);
+    await sleep(300);
+    if (proc.proc.exitCode === null) return { proc, listen };
+    if (attempt === 2) throw new Error(`${name} did not start:\n${proc.output()}`);
+  }
+}
+
 /** Polls `url` until it answers `status`, bounded by `timeoutMs`. */
 export async function waitForStatus(url: string, status: number, timeoutMs: number, why: () => string) {
   const deadline = Date.now() + timeoutMs;

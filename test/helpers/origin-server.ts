@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { stopProcess, untilListening } from './spawn-ready.js';
 
 /** The origin itself: a plain .mjs script (shared with bench/origin), run as a child process. */
 export const ORIGIN_SCRIPT = path.resolve(
@@ -139,37 +139,12 @@ export async function startOrigin(
   if (opts.delayMs !== undefined) args.push('--delay', String(opts.delayMs));
   if (opts.cacheControl !== undefined) args.push('--cache-control', opts.cacheControl);
   const proc = spawn(opts.execPath ?? process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  let out = '';
-  let err = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = once(proc, 'exit');
-  const ready = new Promise<{ host: string; port: number }>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`origin did not print its port within ${timeoutMs} ms:\n${err}`)),
-      timeoutMs,
-    );
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /origin listening on (\S+):(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) });
-      }
-    });
-    void exited.then(([code]) => {
-      clearTimeout(timer);
-      reject(new Error(`origin exited with ${String(code)} before listening:\n${err}`));
-    });
-  });
-  let addr: { host: string; port: number };
-  try {
-    addr = await ready;
-  } catch (e) {
-    proc.kill('SIGKILL');
-    throw e;
-  }
-  const { host, port } = addr;
+  const { host, port, exited } = await untilListening(
+    proc,
+    /origin listening on (\S+):(\d+)/,
+    'origin',
+    opts.timeoutMs ?? 10_000,
+  );
   const stats = async (): Promise<OriginStats> =>
     JSON.parse(await call(host, port, 'GET', '/__stats')) as OriginStats;
   return {
@@ -191,11 +166,7 @@ export async function startOrigin(
       await call(host, port, 'DELETE', '/__script');
     },
     async stop(graceMs = 5000) {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
+      await stopProcess(proc, exited, graceMs);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { stopProcess, untilListening } from './spawn-ready.js';
 
 export const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/main.js');
 
@@ -27,46 +27,33 @@ export async function startServer(
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = once(proc, 'exit');
-  const ready = new Promise<{ host: string; port: number }>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not print its port within ${opts.timeoutMs ?? 15000} ms:\n${err}`)),
-      opts.timeoutMs ?? 15000,
-    );
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /listening on (\S+):(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) });
-      }
-    });
-    void exited.then(([code]) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${String(code)} before listening:\n${err}`));
-    });
-  });
-  let addr: { host: string; port: number };
-  try {
-    addr = await ready;
-  } catch (e) {
-    proc.kill('SIGKILL');
-    throw e;
-  }
-  return {
-    ...addr,
+  const { host, port, stderr, exited } = await untilListening(
     proc,
-    stderr: () => err,
-    async stop(graceMs = 15000) {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-      const [code] = await exited;
-      clearTimeout(timer);
-      return code as number | null;
-    },
+    /listening on (\S+):(\d+)/,
+    'server',
+    opts.timeoutMs ?? 15000,
+  );
+  return {
+    host,
+    port,
+    proc,
+    stderr,
+    stop: (graceMs = 15000) => stopProcess(proc, exited, graceMs),
   };
+}
+
+/** The server the property tests drive: 2 threads, 64 MiB, 10,000 keys, only errors logged. */
+export function startPropertyServer(): Promise<RunningServer> {
+  return startServer(['--threads', '2', '--memory', '64MiB', '--max-keys', '10000', '--log-level', 'error']);
+}
+
+/**
+ * One thread over a 4 MiB store that admits values up to 16 MiB: a value of several MiB passes
+ * every limit and can still never be stored (507).
+ */
+export function startTinyServer(): Promise<RunningServer> {
+  return startServer([
+    ...['--threads', '1', '--memory', '4MiB', '--max-keys', '1000'],
+    ...['--stripes', '4', '--max-value-size', '16MiB'],
+  ]);
 }

@@ -8,6 +8,7 @@ import {
   freePort,
   sleep,
   startNode,
+  startOnFreePort,
   startProc,
   waitForStatus,
   which,
@@ -34,25 +35,20 @@ interface Balancer {
 
 /** deploy/haproxy/haproxy.cfg in front of `three` nodes, once every node is UP in its checks. */
 async function startHaproxy(three: readonly CacheNode[]): Promise<Balancer> {
-  for (let attempt = 0; ; attempt++) {
-    const listen = `127.0.0.1:${await freePort()}`;
-    const statsAddr = `127.0.0.1:${await freePort()}`;
-    const p = startProc(HAPROXY!, ['-db', '-f', path.join(DEPLOY, 'haproxy/haproxy.cfg')], {
-      STRIPECACHE_LISTEN: listen,
+  let statsAddr = '';
+  const { proc, listen } = await startOnFreePort('haproxy', async (at) => {
+    statsAddr = `127.0.0.1:${await freePort()}`;
+    return startProc(HAPROXY!, ['-db', '-f', path.join(DEPLOY, 'haproxy/haproxy.cfg')], {
+      STRIPECACHE_LISTEN: at,
       STRIPECACHE_STATS: statsAddr,
       STRIPECACHE_NODE1: three[0]!.addr,
       STRIPECACHE_NODE2: three[1]!.addr,
       STRIPECACHE_NODE3: three[2]!.addr,
     });
-    await sleep(300);
-    if (p.proc.exitCode === null) {
-      const b = { proc: p, front: `http://${listen}`, stats: `http://${statsAddr}/stats` };
-      await allUp(b, 15000);
-      return b;
-    }
-    // A port taken between freePort() and bind: try others, a few times.
-    if (attempt === 2) throw new Error(`haproxy did not start:\n${p.output()}`);
-  }
+  });
+  const b = { proc, front: `http://${listen}`, stats: `http://${statsAddr}/stats` };
+  await allUp(b, 15000);
+  return b;
 }
 
 /** Resolves once HAProxy's health checks report every node UP (so no node is still being probed). */

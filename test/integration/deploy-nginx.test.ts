@@ -7,9 +7,8 @@ import path from 'node:path';
 import {
   DEPLOY,
   checkBalancer,
-  freePort,
-  sleep,
   startNode,
+  startOnFreePort,
   startProc,
   waitForStatus,
   which,
@@ -46,8 +45,7 @@ function render(env: Record<string, string>): string {
 }
 
 async function startNginx(): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const listen = `127.0.0.1:${await freePort()}`;
+  const started = await startOnFreePort('nginx', (listen) => {
     const conf = path.join(dir, 'nginx.conf');
     writeFileSync(
       conf,
@@ -58,7 +56,7 @@ async function startNginx(): Promise<void> {
         STRIPECACHE_NODE3: nodes[2]!.addr,
       }),
     );
-    const p = startProc(NGINX!, [
+    return startProc(NGINX!, [
       '-p',
       dir,
       '-c',
@@ -68,14 +66,9 @@ async function startNginx(): Promise<void> {
       '-g',
       `daemon off; master_process on; pid ${path.join(dir, 'nginx.pid')}; error_log stderr warn;`,
     ]);
-    await sleep(300);
-    if (p.proc.exitCode === null) {
-      nginx = p;
-      front = `http://${listen}`;
-      return;
-    }
-    if (attempt === 2) throw new Error(`nginx did not start:\n${p.output()}`);
-  }
+  });
+  nginx = started.proc;
+  front = `http://${started.listen}`;
 }
 
 before(async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { startServer } from '../helpers/server.js';
+import { startServer, startTinyServer } from '../helpers/server.js';
 import { countResponses, parseResponses, raw, req } from '../helpers/engine.js';
 import { h2close, h2connect, h2request } from './h2-client.js';
 
@@ -90,18 +90,7 @@ test('h2c connections count in --max-connections; a stalled preface gets 408 aft
 });
 
 test('507 over h2c for a value the store can never hold; the connection goes on', async () => {
-  const s = await startServer([
-    '--threads',
-    '1',
-    '--memory',
-    '4MiB',
-    '--max-keys',
-    '1000',
-    '--stripes',
-    '4',
-    '--max-value-size',
-    '16MiB',
-  ]);
+  const s = await startTinyServer();
   try {
     const c = await h2connect(s.port);
     const r = await h2request(c, 'PUT', '/store/huge', {}, Buffer.alloc(8 * 1024 * 1024, 0x61), 20000);

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../helpers/server.js';
+import { startServer, startTinyServer, type RunningServer } from '../helpers/server.js';
 import { countResponses, parseResponses, raw, req } from '../helpers/engine.js';
 
 /** The docs/http-api.md rows end to end: dist/main.js, worker threads, the real shared store. */
@@ -101,18 +101,7 @@ test('every error row answers its status (and closes where docs/http-api.md says
 });
 
 test('507 when the value can never fit the store', async () => {
-  const big = await startServer([
-    '--threads',
-    '1',
-    '--memory',
-    '4MiB',
-    '--max-keys',
-    '1000',
-    '--stripes',
-    '4',
-    '--max-value-size',
-    '16MiB',
-  ]);
+  const big = await startTinyServer();
   try {
     const body = Buffer.alloc(8 * 1024 * 1024, 0x61);
     const r = await raw(

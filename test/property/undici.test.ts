@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { Client } from 'undici';
-import { startServer, type RunningServer } from '../helpers/server.js';
+import { startPropertyServer, type RunningServer } from '../helpers/server.js';
 import { Prng, runSeed } from './prng.js';
 import { StoreModel } from './model.js';
 import { checkAnswer } from './check.js';
@@ -25,16 +25,7 @@ let server: RunningServer;
 let client: Client;
 
 before(async () => {
-  server = await startServer([
-    '--threads',
-    '2',
-    '--memory',
-    '64MiB',
-    '--max-keys',
-    '10000',
-    '--log-level',
-    'error',
-  ]);
+  server = await startPropertyServer();
   client = new Client(`http://127.0.0.1:${server.port}`, {
     pipelining: 10,
     bodyTimeout: 10_000,

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, type RunningServer } from '../helpers/server.js';
+import { startPropertyServer, type RunningServer } from '../helpers/server.js';
 import { Prng, runSeed } from './prng.js';
 import { StoreModel } from './model.js';
 import { fatalOp, keyPool, refusedOp, toWire, validOp, type WireRequest } from './requests.js';
@@ -36,16 +36,7 @@ function dump(s: number, pieces: Buffer[]): void {
 }
 
 before(async () => {
-  server = await startServer([
-    '--threads',
-    '2',
-    '--memory',
-    '64MiB',
-    '--max-keys',
-    '10000',
-    '--log-level',
-    'error',
-  ]);
+  server = await startPropertyServer();
 });
 after(async () => {
   await server.stop(5000);

@@ -10,9 +10,8 @@ import {
   Store,
   type StoreOptions,
 } from '../../dist/store/index.js';
+import { CT, enc, pattern } from '../helpers/store-data.js';
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const CT = enc('application/octet-stream');
 const small: StoreOptions = { memory: 16 << 20, maxKeys: 10_000, stripes: 4, maxValueSize: 4 << 20 };
 
 /** A get with the HTTP layer's selector (If-None-Match, Range) set up by `setup`, if given. */
@@ -25,18 +24,6 @@ function read(store: Store, key: Uint8Array, setup?: (r: ReadResult, sel: GetSel
   }
   store.get(key, r);
   return r;
-}
-
-function pattern(n: number, seed = 1): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 255;
-  }
-  return b;
 }
 
 test('bytesFor equals memory and rejects bad options with a human message', () => {

@@ -3,23 +3,10 @@ import assert from 'node:assert/strict';
 import { GetSelector } from '../../dist/http/conditional.js';
 import { RangeKind } from '../../dist/http/range.js';
 import { ReadResult, ReadStatus, Store, type StoreOptions } from '../../dist/store/index.js';
+import { CT, enc, pattern } from '../helpers/store-data.js';
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const CT = enc('application/octet-stream');
 const MiB = 1 << 20;
 const opts: StoreOptions = { memory: 48 * MiB, maxKeys: 10_000, stripes: 8, maxValueSize: 16 * MiB };
-
-function pattern(n: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 255;
-  }
-  return b;
-}
 
 function pinned(s: Store, key: string, setup?: (r: ReadResult) => void): ReadResult {
   const r = new ReadResult();

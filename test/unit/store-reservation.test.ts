@@ -10,22 +10,9 @@ import {
   type Reservation,
   type StoreOptions,
 } from '../../dist/store/index.js';
+import { CT, enc, pattern } from '../helpers/store-data.js';
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const CT = enc('application/octet-stream');
 const opts: StoreOptions = { memory: 32 << 20, maxKeys: 10_000, stripes: 4, maxValueSize: 16 << 20 };
-
-function pattern(n: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 255;
-  }
-  return b;
-}
 
 function value(s: Store, key: string): Buffer | null {
   const r = new ReadResult();
