@@ -98,7 +98,7 @@ try {
     rps.push(w.requests / (w.duration_us / 1e6));
     const errs = w.errors.connect + w.errors.read + w.errors.write + w.errors.timeout + w.errors.status;
     console.log(
-      `run ${r + 1}: ${us.toFixed(2)} us CPU/req, ${Math.round(rps[r])} req/s, CPU ${(((c1 - c0) / w.duration_us) * 1e6 * 100).toFixed(0)}%${errs ? `, ${errs} errors` : ''}`,
+      `run ${r + 1}: ${us.toFixed(2)} us CPU/req (user ${usr[r].toFixed(2)}), ${Math.round(rps[r])} req/s, CPU ${(((c1 - c0) / w.duration_us) * 1e6 * 100).toFixed(0)}%${errs ? `, ${errs} errors` : ''}`,
     );
   }
   console.log(
