@@ -67,11 +67,18 @@ const srv = await startServer(values.server, {
 console.log(`server pid ${srv.pid}`);
 try {
   const body = Buffer.alloc(bytes, 0x61);
-  const st = await sendAll(srv.host, srv.port, keys, (i) => httpRequest('POST', `/store/${prefix}${i}`, { body }), {
-    connections: 8,
-    depth: 8,
-  });
-  if (Object.keys(st).some((s) => s !== '200' && s !== '201')) throw new Error(`preload: ${JSON.stringify(st)}`);
+  const st = await sendAll(
+    srv.host,
+    srv.port,
+    keys,
+    (i) => httpRequest('POST', `/store/${prefix}${i}`, { body }),
+    {
+      connections: 8,
+      depth: 8,
+    },
+  );
+  if (Object.keys(st).some((s) => s !== '200' && s !== '201'))
+    throw new Error(`preload: ${JSON.stringify(st)}`);
   const load = {
     url: `http://${srv.host}:${srv.port}`,
     script: 'get.lua',
@@ -88,7 +95,11 @@ try {
   for (let r = 0; r < Number(values.runs); r++) {
     const c0 = cpuSeconds(srv.pid);
     const [u0, k0] = userSys(srv.pid);
-    const w = await runWrk({ ...load, durationS: Number(values.duration), args: { ...load.args, seed: r + 1 } });
+    const w = await runWrk({
+      ...load,
+      durationS: Number(values.duration),
+      args: { ...load.args, seed: r + 1 },
+    });
     const c1 = cpuSeconds(srv.pid);
     const [u1, k1] = userSys(srv.pid);
     usr.push(((u1 - u0) / w.requests) * 1e6);
@@ -105,7 +116,9 @@ try {
     `${values.server} size ${bytes} conns ${connections} depth ${values.depth}: median ${median(per).toFixed(2)} us CPU/req (user ${median(usr).toFixed(2)}, sys ${median(sys).toFixed(2)}), ${Math.round(median(rps))} req/s (Node ${process.version})`,
   );
   if (values.strace) {
-    const tr = spawn('strace', ['-c', '-f', '-q', '-p', String(srv.pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tr = spawn('strace', ['-c', '-f', '-q', '-p', String(srv.pid)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     tr.stderr.setEncoding('utf8').on('data', (d) => (out += d));
     tr.stdout.setEncoding('utf8').on('data', (d) => (out += d));
@@ -120,7 +133,8 @@ try {
       if (f.length >= 5 && /^\d/.test(f[0]) && /^\d+$/.test(f[3])) {
         const calls = Number(f[3]);
         const name = f[f.length - 1];
-        if (calls / w.requests >= 0.01) console.log(`  ${name.padEnd(16)} ${(calls / w.requests).toFixed(3)}`);
+        if (calls / w.requests >= 0.01)
+          console.log(`  ${name.padEnd(16)} ${(calls / w.requests).toFixed(3)}`);
       }
     }
   }
