@@ -127,9 +127,9 @@ export const FLAGS: readonly FlagDef[] = [
     key: 'socketBuffer',
     kind: 'size',
     def: () => '4MiB',
-    min: 1,
+    min: 0,
     max: INT32_MAX,
-    help: 'SO_SNDBUF and SO_RCVBUF (kernel caps apply)',
+    help: 'SO_SNDBUF and SO_RCVBUF (kernel caps apply); 0: kernel defaults, autotuned',
   },
   {
     flag: '--backlog',

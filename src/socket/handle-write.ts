@@ -1,59 +1,22 @@
 import type { Socket } from 'node:net';
+import { loadStreamWrap, type StreamWrap, type WriteReq } from './stream-binding.js';
 
 /**
  * Raw socket writes: a batch goes to the stream handle in one writeBuffer (one segment) or one
  * writev (several), skipping the Writable machinery (a write request, a callback closure and
  * buffering per call). Node's own net.Socket does the same calls; this file uses its internal
- * stream binding (`process.binding('stream_wrap')`, not public API): where that or the handle's
+ * stream binding (stream-binding.ts, not public API): where that or the handle's
  * methods are not there as expected, `adoptHandleWriter` returns null and the caller keeps
  * socket.write. Completion runs without a closure per write: a write the kernel took whole
  * (the usual case) reuses its request object; one left queued gets a fresh request whose
  * completion calls the owner's `written` with what the write kept alive.
  */
 
-interface WriteReq {
-  handle: unknown;
-  oncomplete: (this: WriteReq, status: number) => void;
-  /** What must stay alive (and be released) until the kernel took the bytes. */
-  hold: unknown;
-  /** The buffers of an async write, kept alive for libuv. */
-  buffer: unknown;
-  writer: HandleWriter | null;
-}
-
-interface StreamWrap {
-  WriteWrap: new () => WriteReq;
-  streamBaseState: Int32Array;
-  kLastWriteWasAsync: number;
-  kBytesWritten: number;
-}
-
 interface WritableHandle {
   writeBuffer(req: WriteReq, buf: Uint8Array): number;
   writev(req: WriteReq, chunks: Uint8Array[], allBuffers: boolean): number;
   /** Bytes libuv still holds for the kernel. */
   readonly writeQueueSize: number;
-}
-
-let streamWrap: StreamWrap | null | undefined;
-
-function loadStreamWrap(): StreamWrap | null {
-  if (streamWrap !== undefined) return streamWrap;
-  streamWrap = null;
-  try {
-    const b = (process as unknown as { binding(name: string): Partial<StreamWrap> }).binding('stream_wrap');
-    if (
-      typeof b.WriteWrap === 'function' &&
-      b.streamBaseState instanceof Int32Array &&
-      typeof b.kLastWriteWasAsync === 'number' &&
-      typeof b.kBytesWritten === 'number'
-    ) {
-      streamWrap = b as StreamWrap;
-    }
-  } catch {
-    streamWrap = null;
-  }
-  return streamWrap;
 }
 
 /** Who is told when a write the kernel did not take at once completes. */
@@ -67,7 +30,7 @@ export const WRITE_DONE = 0;
 export const WRITE_QUEUED = 1;
 
 function onWriteComplete(this: WriteReq, status: number): void {
-  const w = this.writer!;
+  const w = this.writer as HandleWriter;
   const hold = this.hold;
   w.inFlight--;
   this.writer = null;

@@ -23,7 +23,7 @@ import {
 export interface ListenerOptions {
   host: string;
   port: number;
-  /** SO_SNDBUF and SO_RCVBUF request; the kernel caps (and doubles) it. */
+  /** SO_SNDBUF and SO_RCVBUF request; the kernel caps (and doubles) it. 0: not set (autotuned). */
   socketBuffer: number;
   backlog: number;
 }
@@ -70,7 +70,7 @@ export class SocketCallError extends Error {
 /**
  * Opens this thread's listening socket: SO_REUSEADDR + SO_REUSEPORT so every thread binds the
  * same port and the kernel spreads connections, TCP_NODELAY (accepted sockets inherit it),
- * socket buffers, non-blocking, close-on-exec, then listen(backlog). The fd goes to
+ * socket buffers (unless 0), non-blocking, close-on-exec, then listen(backlog). The fd goes to
  * `net.Server.listen({ fd })`.
  */
 export function openListener(opts: ListenerOptions): ListenerInfo {
@@ -80,8 +80,11 @@ export function openListener(opts: ListenerOptions): ListenerInfo {
     setInt(c, fd, SOL_SOCKET, SO_REUSEADDR, 1, 'SO_REUSEADDR');
     setInt(c, fd, SOL_SOCKET, SO_REUSEPORT, 1, 'SO_REUSEPORT');
     setInt(c, fd, IPPROTO_TCP, TCP_NODELAY, 1, 'TCP_NODELAY');
-    setInt(c, fd, SOL_SOCKET, SO_SNDBUF, opts.socketBuffer, 'SO_SNDBUF');
-    setInt(c, fd, SOL_SOCKET, SO_RCVBUF, opts.socketBuffer, 'SO_RCVBUF');
+    // 0: the kernel's defaults, which it then autotunes per connection (net.ipv4.tcp_wmem/tcp_rmem)
+    if (opts.socketBuffer > 0) {
+      setInt(c, fd, SOL_SOCKET, SO_SNDBUF, opts.socketBuffer, 'SO_SNDBUF');
+      setInt(c, fd, SOL_SOCKET, SO_RCVBUF, opts.socketBuffer, 'SO_RCVBUF');
+    }
     bindTo(c, fd, opts.host, opts.port);
     if (c.listen(fd, opts.backlog) !== 0) fail(c, 'listen');
     const somaxconn = readSomaxconn();

@@ -1,4 +1,5 @@
 import { Socket } from 'node:net';
+import { loadStreamWrap } from './stream-binding.js';
 
 /**
  * Raw socket adoption: every connection of a thread reads into one static buffer. This file knows
@@ -23,8 +24,10 @@ export function readView(n: number): Buffer {
 
 /** The slice of net.Socket internals that adoptWithReadBuffer relies on; checked before use. */
 interface SocketInternals {
-  _handle: { useUserBuffer?: unknown; readStart?: unknown; readStop?: unknown } | null;
+  _handle: { useUserBuffer?: unknown; readStart?: unknown; readStop?: unknown; onread?: unknown } | null;
 }
+
+type OnRead = (this: unknown, arrayBuffer: unknown) => unknown;
 
 /**
  * Wraps an accepted, paused socket's handle in a new net.Socket that reads through `onread`
@@ -64,5 +67,33 @@ export function adoptWithReadBuffer(socket: Socket, onRead: (n: number) => void)
   // Reading starts with resume(); pause() stops the handle reading in this mode.
   adopted.pause();
   raw._handle = null;
+  readDirect(adopted, onRead);
   return adopted;
+}
+
+/**
+ * The handle calls its `onread` (Node's onStreamRead) for every read; that refreshes a socket
+ * timeout and calls the socket's onread callback through two symbol lookups. This connection
+ * sets no socket timeout (idle timeouts are swept), so a read with bytes goes from the handle
+ * straight to `onRead`; EOF, errors, a destroyed socket or one given a timeout (the HTTP/2
+ * session after a takeover) still go through Node's own onread, unchanged. Without the binding's
+ * read-length slot the socket keeps Node's path.
+ */
+function readDirect(socket: Socket, onRead: (n: number) => void): void {
+  const sw = loadStreamWrap();
+  const raw = socket as unknown as SocketInternals;
+  const handle = raw._handle;
+  if (sw === null || handle === null || typeof handle.onread !== 'function') return;
+  const nodeOnread = handle.onread as OnRead;
+  const state = sw.streamBaseState;
+  const k = sw.kReadBytesOrError;
+  handle.onread = function (this: unknown, arrayBuffer: unknown): unknown {
+    const n = state[k]!;
+    // `destroyed` is a getter over both stream states; a destroyed socket has let go of its handle
+    if (n > 0 && raw._handle === handle && !socket.timeout) {
+      onRead(n);
+      return undefined;
+    }
+    return nodeOnread.call(this, arrayBuffer);
+  };
 }

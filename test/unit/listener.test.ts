@@ -64,6 +64,19 @@ test('a small buffer request is honoured (doubled by the kernel)', () => {
   }
 });
 
+test('socketBuffer 0 leaves the kernel defaults (autotuned per connection)', () => {
+  const info = openListener({ host: '127.0.0.1', port: 0, socketBuffer: 0, backlog: 16 });
+  try {
+    // a TCP socket nobody sized starts at tcp_wmem / tcp_rmem's middle value
+    const middle = (name: string): number =>
+      Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8').trim().split(/\s+/)[1]);
+    assert.equal(info.sndbuf, middle('tcp_wmem'));
+    assert.equal(info.rcvbuf, middle('tcp_rmem'));
+  } finally {
+    closeFd(info.fd);
+  }
+});
+
 test('several listeners share a port; a plain bind sees it taken', () => {
   const port = probePort('127.0.0.1', 0);
   assert.ok(port > 0);

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// Server CPU per request, for before/after comparisons of one change on a busy machine: one
+// server start (pinned), one preload of `--keys` values of `--size` bytes, then `--runs` short wrk
+// runs (pinned elsewhere), each read as utime+stime of the server from /proc per request; prints
+// every run and the median. `--strace` attaches `strace -c -f` to the server for one extra run and
+// prints syscalls per request. Not a benchmark report: `npm run bench` is.
+//
+//   node bench/load/cpu.mjs --server stripecache --size 1MiB --keys 64 --connections 16
+//   node bench/load/cpu.mjs --server uws --size 64 --depth 16 --strace
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { startServer } from '../lib/servers.mjs';
+import { sendAll, httpRequest } from '../lib/client.mjs';
+import { runWrk } from '../lib/wrk.mjs';
+import { readFileSync } from 'node:fs';
+import { cpuSeconds, processTree } from '../lib/proc.mjs';
+import { median } from '../lib/stats.mjs';
+
+const { values } = parseArgs({
+  options: {
+    server: { type: 'string', default: 'stripecache' },
+    size: { type: 'string', default: '64' },
+    keys: { type: 'string', default: '0' },
+    connections: { type: 'string', default: '0' },
+    depth: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '2' },
+    'sc-args': { type: 'string', default: '' },
+    'server-cpu': { type: 'string', default: '0' },
+    'wrk-cpu': { type: 'string', default: '1' },
+    strace: { type: 'boolean', default: false },
+  },
+});
+
+function size(text) {
+  const m = /^(\d+)(KiB|MiB)?$/.exec(text);
+  if (!m) throw new Error(`--size ${text}: a byte count, optionally with KiB or MiB`);
+  return Number(m[1]) * (m[2] === 'MiB' ? 1 << 20 : m[2] === 'KiB' ? 1024 : 1);
+}
+
+/** [user, system] CPU seconds of the server tree (100 Hz ticks). */
+function userSys(pid) {
+  let u = 0;
+  let k = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const t = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+      u += Number(f[11]);
+      k += Number(f[12]);
+    } catch {
+      // exited
+    }
+  }
+  return [u / 100, k / 100];
+}
+
+const bytes = size(values.size);
+const keys = Number(values.keys) || (bytes >= 1 << 20 ? Math.max(4, Math.floor((64 << 20) / bytes)) : 1000);
+const connections = Number(values.connections) || (bytes >= 1 << 20 ? 16 : 64);
+const prefix = `c${bytes}-`;
+const srv = await startServer(values.server, {
+  cpus: [Number(values['server-cpu'])],
+  threads: 1,
+  args: { server: values['sc-args'].split(/\s+/).filter(Boolean), nodeFlags: [] },
+});
+console.log(`server pid ${srv.pid}`);
+try {
+  const body = Buffer.alloc(bytes, 0x61);
+  const st = await sendAll(
+    srv.host,
+    srv.port,
+    keys,
+    (i) => httpRequest('POST', `/store/${prefix}${i}`, { body }),
+    {
+      connections: 8,
+      depth: 8,
+    },
+  );
+  if (Object.keys(st).some((s) => s !== '200' && s !== '201'))
+    throw new Error(`preload: ${JSON.stringify(st)}`);
+  const load = {
+    url: `http://${srv.host}:${srv.port}`,
+    script: 'get.lua',
+    threads: 1,
+    connections,
+    cpus: [Number(values['wrk-cpu'])],
+    args: { keys, prefix, ...(Number(values.depth) > 1 ? { depth: Number(values.depth) } : {}) },
+  };
+  await runWrk({ ...load, durationS: 1 });
+  const per = [];
+  const rps = [];
+  const usr = [];
+  const sys = [];
+  for (let r = 0; r < Number(values.runs); r++) {
+    const c0 = cpuSeconds(srv.pid);
+    const [u0, k0] = userSys(srv.pid);
+    const w = await runWrk({
+      ...load,
+      durationS: Number(values.duration),
+      args: { ...load.args, seed: r + 1 },
+    });
+    const c1 = cpuSeconds(srv.pid);
+    const [u1, k1] = userSys(srv.pid);
+    usr.push(((u1 - u0) / w.requests) * 1e6);
+    sys.push(((k1 - k0) / w.requests) * 1e6);
+    const us = ((c1 - c0) / w.requests) * 1e6;
+    per.push(us);
+    rps.push(w.requests / (w.duration_us / 1e6));
+    const errs = w.errors.connect + w.errors.read + w.errors.write + w.errors.timeout + w.errors.status;
+    console.log(
+      `run ${r + 1}: ${us.toFixed(2)} us CPU/req (user ${usr[r].toFixed(2)}), ${Math.round(rps[r])} req/s, CPU ${(((c1 - c0) / w.duration_us) * 1e6 * 100).toFixed(0)}%${errs ? `, ${errs} errors` : ''}`,
+    );
+  }
+  console.log(
+    `${values.server} size ${bytes} conns ${connections} depth ${values.depth}: median ${median(per).toFixed(2)} us CPU/req (user ${median(usr).toFixed(2)}, sys ${median(sys).toFixed(2)}), ${Math.round(median(rps))} req/s (Node ${process.version})`,
+  );
+  if (values.strace) {
+    const tr = spawn('strace', ['-c', '-f', '-q', '-p', String(srv.pid)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    tr.stderr.setEncoding('utf8').on('data', (d) => (out += d));
+    tr.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    await new Promise((r) => setTimeout(r, 500));
+    const w = await runWrk({ ...load, durationS: Number(values.duration) });
+    tr.kill('SIGINT');
+    await new Promise((r) => tr.once('exit', r));
+    console.log(`strace -c -f over ${w.requests} requests (calls per request):`);
+    for (const line of out.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      // % time, seconds, usecs/call, calls, [errors], syscall
+      if (f.length >= 5 && /^\d/.test(f[0]) && /^\d+$/.test(f[3])) {
+        const calls = Number(f[3]);
+        const name = f[f.length - 1];
+        if (calls / w.requests >= 0.01)
+          console.log(`  ${name.padEnd(16)} ${(calls / w.requests).toFixed(3)}`);
+      }
+    }
+  }
+} finally {
+  await srv.stop();
+}
