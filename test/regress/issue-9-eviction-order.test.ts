@@ -48,6 +48,21 @@ for (const stripes of [256, 16]) {
   });
 }
 
+test('store: one more 64 KiB value into a store full of them evicts one value, not its head page neighbours', () => {
+  // the old page walk evicted every head sharing the first slab page it met (up to 248 values)
+  const s = Store.create({ memory: MEMORY, maxKeys: 100_000, stripes: 256, maxValueSize: 1 << 20 });
+  let i = 0;
+  while (s.stats().evictions === 0) s.set(enc(`full/${i++}`), valueOf(i), CT, 0);
+  const start = s.stats().evictions;
+  for (let k = 0; k < 200; k++) {
+    const before = s.stats().evictions;
+    assert.equal(s.set(enc(`full/${i++}`), valueOf(i), CT, 0), SetOutcome.Created);
+    // one value for its page; at most one more when the heads need a fresh slab page
+    assert.ok(s.stats().evictions - before <= 2, `set ${k}: ${s.stats().evictions - before} evicted`);
+  }
+  assert.ok(s.stats().evictions - start <= 205, `${s.stats().evictions - start} evictions for 200 sets`);
+});
+
 test('server --threads 2: a write-only stream of 64 KiB values into --memory 32MiB keeps the newest 1/8', async () => {
   const srv = await startServer(['--memory', '32MiB', '--threads', '2', '--max-keys', '100000']);
   try {
