@@ -7,6 +7,8 @@
  * - when s's SIEVE candidate (the first unvisited entry from its hand) is NOT s's oldest entry,
  *   the hand has passed older entries that SIEVE spared because they were hit: s's own SIEVE
  *   victim is evicted (SIEVE's quick demotion of new entries that got no hit: its hit ratio);
+ * - so is it when the candidate is older than the store's entry count in insertions (exact FIFO,
+ *   which SIEVE is without hits, would have evicted it too): no sampling for a balanced stream;
  * - else s has nothing older than its candidate, which may be new (a stripe holding one or two
  *   big values): s and `sample - 1` random other stripes (try-locked only, never blocking on a
  *   second stripe, so the lock order in stripe-locks.ts holds; at most two held besides s) offer
@@ -41,6 +43,7 @@ import {
   F_LARGE,
   F_LINKED,
   F_VISITED,
+  H_ENTRIES,
   H_PAGE_CURSOR,
   H_SEQ,
   KIND_LARGE,
@@ -147,7 +150,10 @@ export class Eviction {
     let bestAge = this.candidateAgeLocked(s, now);
     // The hand passed older entries of this stripe (spared: they were visited): SIEVE's own
     // choice here, the quick demotion of a new entry that got no hit, is what keeps its hit ratio
-    if ((bestAge >= 0 && !this.candidateIsOldest) || n === 1) return bestAge >= 0 && this.evictOneLocked(s);
+    // So is a candidate older than the store's entry count: exact FIFO would have evicted it too
+    if ((bestAge >= 0 && (!this.candidateIsOldest || bestAge >= Atomics.load(u32, H_ENTRIES))) || n === 1) {
+      return bestAge >= 0 && this.evictOneLocked(s);
+    }
     let best = bestAge >= 0 ? s : -1;
     let held = -1; // the best other stripe so far, kept locked until the eviction
     try {
