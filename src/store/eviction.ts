@@ -126,7 +126,9 @@ export class Eviction {
       hand = next !== 0 ? next : u32[sw + S_TAIL]!;
     }
     this.candidateIsOldest = hand === u32[sw + S_TAIL];
-    return (now - u32[hand * 2 + E_SEQ]!) >>> 0;
+    // an entry another thread linked after `now` was read is the newest there is, not 2^32 old
+    const age = (now - u32[hand * 2 + E_SEQ]!) | 0;
+    return age < 0 ? 0 : age;
   }
 
   private randomStripe(): number {
