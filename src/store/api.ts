@@ -152,8 +152,16 @@ export class ReadResult {
    * (`views`, pinned: `pin`) instead of a copy.
    */
   wantView = false;
+  /**
+   * false: a body copied into `target` gets no `body` view (one allocation per hit when the
+   * target offset moves, as an output arena's does); read `bodyInTarget` and `bodyLength`, and
+   * find the bytes at `target[targetOffset]`. A fresh Buffer (target too small) is always `body`.
+   */
+  wantBodyView = true;
 
   // ---- outputs ----
+  /** The body was copied into `target` at `targetOffset` (`bodyLength` bytes). */
+  bodyInTarget = false;
   status: ReadStatus = ReadStatus.Miss;
   totalLength = 0;
   bodyStart = 0;
@@ -196,6 +204,7 @@ export class ReadResult {
     this.target = null;
     this.targetOffset = 0;
     this.wantView = false;
+    this.wantBodyView = true;
   }
 }
 

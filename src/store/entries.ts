@@ -10,11 +10,13 @@ import {
   E_MISC,
   E_NEWER,
   E_OLDER,
+  E_SEQ,
   E_VALUE_LEN,
   EB_FLAGS,
   F_LARGE,
   F_LINKED,
   H_ENTRIES,
+  H_SEQ,
   S_COUNT,
   S_HAND,
   S_HEAD,
@@ -41,10 +43,12 @@ export class Entries {
     this.gFree = new Geometry(v.alloc);
   }
 
+  /** Links `ref` as stripe s's newest entry, stamped with the next global sequence (its age). */
   listPushLocked(s: number, ref: number): void {
     const u32 = this.v.u32;
     const sw = this.v.stripeWord(s);
     const head = u32[sw + S_HEAD]!;
+    u32[ref * 2 + E_SEQ] = Atomics.add(u32, H_SEQ, 1);
     u32[ref * 2 + E_NEWER] = 0;
     u32[ref * 2 + E_OLDER] = head;
     if (head !== 0) u32[head * 2 + E_NEWER] = ref;

@@ -25,7 +25,7 @@ import type { StoreOptions } from './api.js';
 const MAX_MEMORY = Math.min(2 ** 32, constants.MAX_LENGTH);
 
 export const MAGIC = 0x53435331; // "SCS1"
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 5;
 
 /** Data page: the unit the global allocator hands out (slab pages and large-value pages). */
 export const PAGE_SHIFT = 16;
@@ -62,6 +62,11 @@ export const H_ENTRIES = 15;
 /** Reservations in flight (uploads not yet published) and the bytes of budget they hold. */
 export const H_RESV_COUNT = 20;
 export const H_RESV_BYTES = 21;
+/**
+ * The global insertion sequence (u32, wraps): every entry linked into a stripe takes the next
+ * one (E_SEQ), so entries of different stripes compare by age (eviction.ts: one order).
+ */
+export const H_SEQ = 22;
 /** f64 slots (Float64Array index; slot 8 = u32 words 16-17, slot 9 = words 18-19). */
 export const HF_MEMORY = 8;
 export const HF_CREATED_MS = 9;
@@ -110,7 +115,7 @@ export const KIND_LARGE = 2;
 
 /**
  * Entry header, in u32 words from the entry's first word (entry ref = byte offset / 8).
- * 40 bytes, then key, then an inline content type (only when not interned), then for large
+ * 44 bytes, then key, then an inline content type (only when not interned), then for large
  * values the page table (u32 aligned), then the inline value or the value's tail.
  */
 export const E_TAG = 0; // allocator truth: owning stripe + 1, 0 when the slot is free
@@ -124,7 +129,9 @@ export const E_VER_LO = 7;
 export const E_VER_HI = 8;
 /** Pins (readers sending the value as views of the buffer) + PIN_UNLINKED once unlinked. */
 export const E_PINS = 9;
-export const E_HEADER_BYTES = 40;
+/** Global insertion sequence (H_SEQ) taken when the entry was linked: its age across stripes. */
+export const E_SEQ = 10;
+export const E_HEADER_BYTES = 44;
 export const PIN_UNLINKED = 0x80000000;
 /** Pin table: slots of (owner + 1, entry ref); a pin id is its slot + 1. */
 export const PIN_SLOTS = 4096;

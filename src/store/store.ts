@@ -288,6 +288,7 @@ export class Store implements KvStore {
     const prevBody = out.body;
     out.body = EMPTY;
     out.pin = 0;
+    out.bodyInTarget = false;
     if (out.views.length !== 0) out.views.length = 0;
     out.bodyStart = 0;
     out.bodyLength = 0;
@@ -381,15 +382,12 @@ export class Store implements KvStore {
           const at = out.targetOffset;
           if (g !== null) copier.copyOutLarge(ref, g, start, len, t, at);
           else copier.copyBytes(from, len, t, at);
-          // reuse the previous view when it already spans exactly these bytes (no allocation)
-          if (
-            prevBody === out.bodyView &&
-            out.bodyViewTarget === t &&
-            out.bodyViewAt === at &&
-            prevBody.length === len
-          ) {
-            out.body = prevBody;
-          } else {
+          out.bodyInTarget = true;
+          // a view only when asked for; the previous one is reused when it spans these bytes
+          const same = prevBody === out.bodyView && out.bodyViewTarget === t && out.bodyViewAt === at;
+          if (!out.wantBodyView) out.body = EMPTY;
+          else if (same && prevBody.length === len) out.body = prevBody;
+          else {
             const b = t.subarray(at, at + len);
             out.body = b;
             out.bodyView = b;

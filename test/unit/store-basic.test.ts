@@ -238,6 +238,46 @@ test('get copies into the caller target when it fits, else allocates exactly', (
   });
   assert.notEqual(r2.body.buffer, tiny.buffer);
   assert.equal(r2.body.length, 11);
+  assert.equal(r2.bodyInTarget, false);
+});
+
+test('wantBodyView false: the bytes land in the target with no body view; a fresh Buffer is still the body', () => {
+  const s = Store.create(small);
+  s.set(enc('t'), enc('hello world'), CT, 0);
+  s.set(enc('u'), enc('other bytes!'), CT, 0);
+  const target = new Uint8Array(64);
+  const r = new ReadResult();
+  for (const [key, at, text] of [
+    ['t', 10, 'hello world'],
+    ['u', 3, 'other bytes!'],
+    ['t', 40, 'hello world'],
+  ] as const) {
+    r.reset();
+    r.target = target;
+    r.targetOffset = at;
+    r.wantBodyView = false;
+    assert.equal(s.get(enc(key), r), ReadStatus.Hit);
+    assert.equal(r.bodyInTarget, true);
+    assert.equal(r.body.length, 0, 'no view made');
+    assert.equal(r.bodyLength, text.length);
+    assert.equal(Buffer.from(target.subarray(at, at + text.length)).toString(), text);
+  }
+  // the default (reset) makes the view again, and a miss or a too-small target clears the flag
+  r.reset();
+  r.target = target;
+  r.targetOffset = 5;
+  s.get(enc('t'), r);
+  assert.equal(r.bodyInTarget, true);
+  assert.equal(r.body.byteOffset, 5);
+  assert.equal(Buffer.from(r.body).toString(), 'hello world');
+  r.target = new Uint8Array(4);
+  r.targetOffset = 0;
+  r.wantBodyView = false;
+  s.get(enc('t'), r);
+  assert.equal(r.bodyInTarget, false);
+  assert.equal(Buffer.from(r.body).toString(), 'hello world', 'a fresh Buffer is always the body');
+  assert.equal(s.get(enc('absent'), r), ReadStatus.Miss);
+  assert.equal(r.bodyInTarget, false);
 });
 
 test('If-None-Match: strong tag, changes on replace, stable across attached instances', () => {

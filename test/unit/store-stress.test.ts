@@ -88,9 +88,11 @@ async function stress(
     reports = await Promise.all(runs.map((r) => r.done));
     for (const rep of reports) {
       assert.deepEqual(rep.errors, [], `worker errors (stripes ${opts.stripes})`);
-      assert.ok(rep.ops > 1000, `too few ops: ${rep.ops}`);
-      assert.ok(rep.hits > 0);
+      // progress from every thread, not a throughput floor: a loaded machine may run a thread
+      // for only a few of its 1.2 s, but a thread stuck on a lock or crashed makes none
+      assert.ok(rep.ops > 0, `worker ${reports.indexOf(rep) + 1} made no progress`);
     }
+    assert.ok(reports.reduce((n, r) => n + r.hits, 0) > 0, 'some reads hit');
   } finally {
     clearInterval(poll);
     for (const r of runs) await r.worker.terminate();
