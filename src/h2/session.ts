@@ -248,7 +248,8 @@ export class Session {
       this.settle(st);
       return;
     }
-    if (id <= this.lastId) throw new ConnectionError(F.E_STREAM_CLOSED);
+    // A new stream's id must be above every id used before (§5.1.1).
+    if (id <= this.lastId) throw new ConnectionError(F.E_PROTOCOL);
     this.lastId = id;
     // After GOAWAY new streams are ignored (the client retries them elsewhere).
     if (this.goaway) return;
