@@ -53,9 +53,8 @@ function digits(s: string): boolean {
 /**
  * Checks a request's decoded header section and fills `head` from it as fillHead does from
  * node:http2's header object. Returns 0, an HttpError code to answer instead (the HTTP/1.1
- * limits on target and section size), or MALFORMED.
- *
- * `trailers`: a second header block (after the body): no pseudo-fields, nothing is kept.
+ * limits on target and section size), or MALFORMED. `keep`: the request has a body to wait for
+ * (its fields get a buffer of their own).
  */
 export function fillFromFields(head: RequestHead, list: FieldList, keep: boolean): number {
   let method: string | undefined;

@@ -118,7 +118,11 @@ export class FrameOut {
     }
     this.cut();
     this.segs.push(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, n));
+    this.bodyBytes += n;
   }
+
+  /** Bytes of large bodies queued since the last flush (not yet on the socket). */
+  bodyBytes = 0;
 
   settings(pairs: readonly number[], ack: boolean): void {
     this.header(pairs.length * 3, T_SETTINGS, ack ? F_ACK : 0, 0);
@@ -163,10 +167,19 @@ export class FrameOut {
     return this.pos === this.start && this.segs.length === 0;
   }
 
+  /** Told the bytes of each socket write made (the thread's write metrics). */
+  counter: ((bytes: number) => void) | null = null;
+
   /** Hands what was collected to the socket. */
   flush(): void {
     this.cut();
+    this.bodyBytes = 0;
     const segs = this.segs;
+    if (this.counter !== null && segs.length !== 0) {
+      let bytes = 0;
+      for (let i = 0; i < segs.length; i++) bytes += segs[i]!.length;
+      this.counter(bytes);
+    }
     const after = this.after;
     const s = this.socket;
     if (segs.length === 0) {

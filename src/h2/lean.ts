@@ -7,7 +7,7 @@ import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
 import type { ProtocolTakeover, TakeoverContext } from '../http/api.js';
 import { Conn } from '../http/canned.js';
 import { HttpError } from '../base/errors.js';
-import { C_H2_REQUESTS, C_IDLE_CLOSED, Route } from '../http/metrics.js';
+import { C_BYTES_IN, C_BYTES_OUT, C_H2_REQUESTS, C_IDLE_CLOSED, C_WRITES, Route } from '../http/metrics.js';
 import type { Responder } from '../http/responder.js';
 import { Answer } from './answer.js';
 import { MALFORMED, fillFromFields, trailersOk } from './fields.js';
@@ -45,12 +45,23 @@ class LeanH2 implements ProtocolTakeover, SessionHost {
     // through 'data' events on the socket as it is.
     socket.pause();
     let session: Session | null = null;
-    const own = adoptWithReadBuffer(socket, (n) => session?.feed(readView(n), true));
+    const metrics = this.responder.metrics;
+    const own = adoptWithReadBuffer(socket, (n) => {
+      metrics.add(C_BYTES_IN, n);
+      session?.feed(readView(n), true);
+    });
     const sock = own ?? socket;
     const s = new Session(this, sock);
     session = s;
+    s.out.counter = (bytes) => {
+      metrics.add(C_WRITES, 1);
+      metrics.add(C_BYTES_OUT, bytes);
+    };
     if (own === null) {
-      socket.on('data', (chunk: Buffer) => s.feed(chunk, false));
+      socket.on('data', (chunk: Buffer) => {
+        metrics.add(C_BYTES_IN, chunk.length);
+        s.feed(chunk, false);
+      });
     } else {
       // The HTTP/1.1 side counts the connection until its socket closes; either closes both.
       own.on('close', () => socket.destroy());
@@ -64,6 +75,7 @@ class LeanH2 implements ProtocolTakeover, SessionHost {
       sock.destroy();
     });
     this.sessions.add(s);
+    metrics.add(C_BYTES_IN, bytes.length);
     s.feed(bytes, false);
     if (this.closing) s.shutdown();
     if (!sock.destroyed) sock.resume();

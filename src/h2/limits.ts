@@ -17,6 +17,8 @@ export const RESET_BURST = 1000;
 export const RESET_RATE = 33;
 /** Compressed bytes one header block may take (HEADERS plus CONTINUATION). */
 export const MAX_BLOCK = 256 * 1024;
+/** Frames one header block may come in. */
+export const MAX_FRAGMENTS = 64;
 /** Bytes queued on the socket past which no more DATA is framed until it drains. */
 export const OUT_HIGH = 4 * 1024 * 1024;
 

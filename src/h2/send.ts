@@ -59,13 +59,15 @@ function encodeBlock(dst: Buffer, at: number, fields: readonly (string | number)
 
 /**
  * Frames as much of `st`'s answer body as the stream's and the connection's send windows and
- * the peer's frame size allow; returns true once all of it went out (END_STREAM set).
+ * the peer's frame size allow, up to about `budget` bytes (a client's huge window does not put a
+ * whole value on the socket at once); returns true once all of it went out (END_STREAM set).
  */
-export function sendData(out: FrameOut, s: Flow, st: H2Stream): boolean {
+export function sendData(out: FrameOut, s: Flow, st: H2Stream, budget: number): boolean {
   while (st.left > 0) {
     const seg = st.body[st.at]!;
     const n = Math.min(seg.length - st.off, st.sendWindow, s.connSendWindow, s.peerMaxFrame);
-    if (n <= 0) return false;
+    if (n <= 0 || budget <= 0) return false;
+    budget -= n;
     st.left -= n;
     out.header(n, F.T_DATA, st.left === 0 ? F.F_END_STREAM : 0, st.id);
     out.payload(st.off === 0 && n === seg.length ? seg : seg.subarray(st.off, st.off + n));

@@ -8,6 +8,7 @@ import { Flow } from './flow.js';
 import {
   ConnectionError,
   MAX_BLOCK,
+  MAX_FRAGMENTS,
   MAX_CONCURRENT_STREAMS,
   OUT_HIGH,
   ResetBudget,
@@ -52,6 +53,8 @@ export class Session {
   private readonly waiting: H2Stream[] = [];
   private readonly resets = new ResetBudget();
   private draining = false;
+  /** Reading stopped while the client does not read what we wrote (acks of a PING flood, say). */
+  private readPaused = false;
 
   constructor(
     private readonly host: SessionHost,
@@ -109,6 +112,10 @@ export class Session {
     }
     if (!this.dead && pos < end) this.pending = Buffer.from(buf.subarray(pos));
     this.out.flush();
+    if (!this.dead && !this.readPaused && this.socket.writableLength > 2 * OUT_HIGH) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
   }
 
   /** Checks the preface at the start of `buf`; returns where frames start. */
@@ -218,7 +225,10 @@ export class Session {
 
   private addFragment(b: Buffer, start: number, end: number): void {
     this.blockBytes += end - start;
-    if (this.blockBytes > MAX_BLOCK) throw new ConnectionError(F.E_ENHANCE_YOUR_CALM);
+    // Bytes and pieces both bounded: a CONTINUATION flood (empty frames without end) ends here.
+    if (this.blockBytes > MAX_BLOCK || this.block.length >= MAX_FRAGMENTS) {
+      throw new ConnectionError(F.E_ENHANCE_YOUR_CALM);
+    }
     this.block.push(Buffer.from(b.subarray(start, end)));
   }
 
@@ -317,8 +327,13 @@ export class Session {
 
   /** Frames what `st` may send now; parks it when a window (or the socket) is full. */
   private push(st: H2Stream): void {
-    if (this.socket.writableLength > OUT_HIGH) this.draining = true;
-    const finished = this.draining ? false : sendData(this.out, this.flow, st);
+    const room = OUT_HIGH - this.socket.writableLength - this.out.bodyBytes;
+    if (room <= 0) this.draining = true;
+    const finished = this.draining ? false : sendData(this.out, this.flow, st, room);
+    if (!finished && !this.draining && st.left > 0 && st.sendWindow > 0 && this.flow.connSendWindow > 0) {
+      // Out of budget, not of window: go on once the socket drained.
+      this.draining = true;
+    }
     if (finished) {
       this.localDone(st);
     } else if (!st.blocked && st.left > 0) {
@@ -338,6 +353,10 @@ export class Session {
   }
 
   private readonly onDrain = (): void => {
+    if (this.readPaused && !this.dead) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
     if (!this.draining) return;
     this.draining = false;
     this.resume();
