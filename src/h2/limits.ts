@@ -22,10 +22,14 @@ export const MAX_FRAGMENTS = 64;
 /** Bytes queued on the socket past which no more DATA is framed until it drains. */
 export const OUT_HIGH = 4 * 1024 * 1024;
 
-/** A connection error: GOAWAY with the code, then the connection ends. */
+/**
+ * A connection error (RFC 9113 §5.4.1): GOAWAY with `h2code`, then the connection ends. Thrown
+ * inside the frame parser and caught by it; it never leaves the session.
+ */
 export class ConnectionError extends Error {
-  constructor(readonly code: number) {
-    super(`HTTP/2 connection error ${code}`);
+  readonly code = 'H2_CONNECTION_ERROR';
+  constructor(readonly h2code: number) {
+    super(`HTTP/2 connection error ${h2code}`);
   }
 }
 

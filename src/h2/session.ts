@@ -108,7 +108,7 @@ export class Session {
       }
     } catch (e) {
       if (!(e instanceof ConnectionError)) throw e;
-      this.fail(e.code);
+      this.fail(e.h2code);
     }
     if (!this.dead && pos < end) this.pending = Buffer.from(buf.subarray(pos));
     this.out.flush();
