@@ -43,6 +43,8 @@ class LeanH2 implements ProtocolTakeover, SessionHost {
     // Reads go to this session from now on: through the thread's read buffer where the handle
     // can be taken over again (the HTTP/1.1 connection's socket keeps no way to read), else
     // through 'data' events on the socket as it is.
+    // Gone while it was being handed over: its 'close' (which the HTTP/1.1 side counts) came already.
+    if (socket.destroyed) return;
     socket.pause();
     let session: Session | null = null;
     const metrics = this.responder.metrics;
@@ -154,6 +156,10 @@ class LeanH2 implements ProtocolTakeover, SessionHost {
 
   closed(s: Session): void {
     this.sessions.delete(s);
+  }
+
+  log(e: unknown): void {
+    this.ctx.log(e);
   }
 
   /** Answers through the responder (`code`: an HttpError to answer instead) and sends it. */

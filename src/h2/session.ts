@@ -107,8 +107,13 @@ export class Session {
         this.frame(buf, at, len, type, flags, id, transient);
       }
     } catch (e) {
-      if (!(e instanceof ConnectionError)) throw e;
-      this.fail(e.h2code);
+      if (e instanceof ConnectionError) {
+        this.fail(e.h2code);
+      } else {
+        // A bug, never the client's doing: this connection ends (INTERNAL_ERROR), the thread goes on.
+        this.host.log(e);
+        this.fail(F.E_INTERNAL);
+      }
     }
     if (!this.dead && pos < end) this.pending = Buffer.from(buf.subarray(pos));
     this.out.flush();

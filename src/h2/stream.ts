@@ -85,4 +85,6 @@ export interface SessionHost {
   aborted(st: H2Stream): void;
   /** The connection closed. */
   closed(s: Session): void;
+  /** Logs an unexpected error (a bug) that ended a connection. */
+  log(e: unknown): void;
 }

@@ -126,6 +126,9 @@ function setup(body: Buffer = Buffer.from('hello'), answer = true) {
       seen.aborted.push(st.id);
     },
     closed() {},
+    log(e: unknown) {
+      throw e;
+    },
   };
   const s = new Session(host, sock as unknown as Socket);
   return { s, sock, seen };
