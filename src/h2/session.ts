@@ -38,6 +38,8 @@ export class Session {
   /** Highest stream id the client opened. */
   private lastId = 0;
   private prefaceLeft = PREFACE.length;
+  /** The client's first SETTINGS arrived. */
+  private settled = false;
   /** Bytes of a frame cut by the end of a read (a copy). */
   private pending: Buffer | null = null;
   /** A header block waiting for CONTINUATION frames: its stream, HEADERS flags, fragments. */
@@ -144,6 +146,11 @@ export class Session {
     tr: boolean,
   ): void {
     if (this.blockStream !== 0 && type !== F.T_CONTINUATION) throw new ConnectionError(F.E_PROTOCOL);
+    if (!this.settled) {
+      // The client's preface ends with a SETTINGS frame (§3.4).
+      if (type !== F.T_SETTINGS || (flags & F.F_ACK) !== 0) throw new ConnectionError(F.E_PROTOCOL);
+      this.settled = true;
+    }
     switch (type) {
       case F.T_DATA:
         return this.onData(b, at, len, flags, id, tr);

@@ -202,31 +202,75 @@ test('preface and frames split at every byte are parsed the same', () => {
 test('a wrong preface, an oversized frame, bad stream ids: GOAWAY with the RFC 9113 code', () => {
   const cases: [string, Buffer, number][] = [
     ['wrong preface', Buffer.from('PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n'), 1],
-    ['frame over 16384 bytes', Buffer.concat([PREFACE, frame(DATA, 0, 1, Buffer.alloc(16385))]), 6],
-    ['HEADERS on an even stream', Buffer.concat([PREFACE, frame(HEADERS, 5, 2, getBlock('/'))]), 1],
-    ['HEADERS on stream 0', Buffer.concat([PREFACE, frame(HEADERS, 5, 0, getBlock('/'))]), 1],
-    ['DATA on an idle stream', Buffer.concat([PREFACE, frame(DATA, 0, 5, Buffer.from('x'))]), 1],
+    ['a first frame other than SETTINGS', Buffer.concat([PREFACE, frame(PING, 0, 0, Buffer.alloc(8))]), 1],
+    ['a SETTINGS ACK as the first frame', Buffer.concat([PREFACE, frame(SETTINGS, 1, 0)]), 1],
+    [
+      'frame over 16384 bytes',
+      Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(DATA, 0, 1, Buffer.alloc(16385))]),
+      6,
+    ],
+    [
+      'HEADERS on an even stream',
+      Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(HEADERS, 5, 2, getBlock('/'))]),
+      1,
+    ],
+    [
+      'HEADERS on stream 0',
+      Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(HEADERS, 5, 0, getBlock('/'))]),
+      1,
+    ],
+    [
+      'DATA on an idle stream',
+      Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(DATA, 0, 5, Buffer.from('x'))]),
+      1,
+    ],
     [
       'a stream id lower than one already used',
-      Buffer.concat([PREFACE, frame(HEADERS, 5, 5, getBlock('/')), frame(HEADERS, 5, 3, getBlock('/'))]),
+      Buffer.concat([
+        PREFACE,
+        frame(SETTINGS, 0, 0),
+        frame(HEADERS, 5, 5, getBlock('/')),
+        frame(HEADERS, 5, 3, getBlock('/')),
+      ]),
       1,
     ],
     ['SETTINGS of a bad length', Buffer.concat([PREFACE, frame(SETTINGS, 0, 0, Buffer.alloc(5))]), 6],
-    ['SETTINGS on a stream', Buffer.concat([PREFACE, frame(SETTINGS, 0, 1)]), 1],
+    ['SETTINGS on a stream', Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(SETTINGS, 0, 1)]), 1],
     [
       'WINDOW_UPDATE of 0 on the connection',
-      Buffer.concat([PREFACE, frame(WINDOW_UPDATE, 0, 0, Buffer.alloc(4))]),
+      Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(WINDOW_UPDATE, 0, 0, Buffer.alloc(4))]),
       1,
     ],
-    ['PING of 7 bytes', Buffer.concat([PREFACE, frame(PING, 0, 0, Buffer.alloc(7))]), 6],
-    ['RST_STREAM on an idle stream', Buffer.concat([PREFACE, frame(RST, 0, 7, Buffer.alloc(4))]), 1],
-    ['CONTINUATION without HEADERS', Buffer.concat([PREFACE, frame(CONTINUATION, 4, 1, getBlock('/'))]), 1],
+    [
+      'PING of 7 bytes',
+      Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(PING, 0, 0, Buffer.alloc(7))]),
+      6,
+    ],
+    [
+      'RST_STREAM on an idle stream',
+      Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(RST, 0, 7, Buffer.alloc(4))]),
+      1,
+    ],
+    [
+      'CONTINUATION without HEADERS',
+      Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(CONTINUATION, 4, 1, getBlock('/'))]),
+      1,
+    ],
     [
       'another frame inside a header block',
-      Buffer.concat([PREFACE, frame(HEADERS, 1, 1, getBlock('/')), frame(PING, 0, 0, Buffer.alloc(8))]),
+      Buffer.concat([
+        PREFACE,
+        frame(SETTINGS, 0, 0),
+        frame(HEADERS, 1, 1, getBlock('/')),
+        frame(PING, 0, 0, Buffer.alloc(8)),
+      ]),
       1,
     ],
-    ['bad HPACK', Buffer.concat([PREFACE, frame(HEADERS, 5, 1, Buffer.from([0x80]))]), 9],
+    [
+      'bad HPACK',
+      Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(HEADERS, 5, 1, Buffer.from([0x80]))]),
+      9,
+    ],
     [
       'MAX_FRAME_SIZE below 16384',
       Buffer.concat([PREFACE, frame(SETTINGS, 0, 0, Buffer.from([0, 5, 0, 0, 0x10, 0]))]),
