@@ -4,6 +4,7 @@
 //   stripecache h2c with 1, 10, 32 and 100 streams per connection (10 connections), and
 //   stripecache HTTP/1.1 on the same port, without pipelining (10, 100, 320 connections) and
 //   pipelined (10 connections x 10, 32, 100), in the same run;
+//   stripecache again on its fallback layer (STRIPECACHE_H2=node: node:http2; --nodeH2 0 skips it),
 //   the compatibility-API node:http2 peer (bench/peers/node-http2-compat.mjs), the bare core-API
 //   node:http2 floor (bench/h2/core-peer.mjs) and nginx (`listen ... http2`, the same bytes
 //   from a file: the ceiling) under the same loads.
@@ -12,7 +13,7 @@
 // from /proc/PID/stat (utime + stime of the process and its children) around each measured run.
 //
 // Usage: node bench/h2/run.mjs [--seconds 4] [--warmup 1] [--rounds 2] [--size 64]
-//          [--node PATH] [--out bench/results] [--label TEXT]
+//          [--node PATH] [--out bench/results] [--label TEXT] [--nodeH2 0]
 //        node bench/h2/run.mjs --render bench/results/h2-latest.json   (report from stored samples)
 // Needs: npm run build, h2load, taskset; nginx with http_v2 (skipped when missing).
 import { spawn, execFileSync } from 'node:child_process';
@@ -37,6 +38,7 @@ function flags(argv) {
     out: path.join(ROOT, 'bench/results'),
     label: '',
     render: '',
+    nodeH2: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, '');
@@ -92,10 +94,11 @@ function waitPort(port, ms = 10000) {
 }
 
 /** Starts a server pinned to CPU 0; resolves with its pid and port once it printed it. */
-function startNode(name, script, args) {
+function startNode(name, script, args, env = {}) {
   return new Promise((resolve, reject) => {
     const proc = spawn('taskset', ['-c', '0', opt.node, script, '--port', '0', ...args], {
       cwd: ROOT,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -238,6 +241,16 @@ async function main() {
   const servers = [];
   const sc = await startNode('stripecache', 'dist/main.js', ['--threads', '1', '--memory', '256MiB']);
   servers.push({ ...sc, ports: { h2c: sc.port, h1: sc.port } });
+  if (opt.nodeH2 !== 0) {
+    // The same server on its fallback HTTP/2 layer (node:http2's core API), h2c loads only.
+    const fb = await startNode(
+      'stripecache on node:http2 (STRIPECACHE_H2=node)',
+      'dist/main.js',
+      ['--threads', '1', '--memory', '256MiB'],
+      { STRIPECACHE_H2: 'node' },
+    );
+    servers.push({ ...fb, ports: { h2c: fb.port } });
+  }
   const compat = await startNode('node:http2 compat + Map', 'bench/peers/node-http2-compat.mjs', []);
   servers.push({ ...compat, ports: { h2c: compat.port } });
   const core = await startNode('node:http2 core API + Map (floor)', 'bench/h2/core-peer.mjs', []);

@@ -40,13 +40,10 @@ const SCRATCH = Buffer.allocUnsafeSlow(2 * MAX_HEAD_BYTES);
  *
  * Returns 0, or an HttpError code the request is refused with before the router sees it (the
  * HTTP/1.1 parser's limits on the target and on the header section).
+ *
+ * This one reads node:http2's header object (STRIPECACHE_H2=node); fields.ts reads ours.
  */
 export function fillHead(head: RequestHead, headers: IncomingHttpHeaders, keep: boolean): number {
-  head.begin();
-  head.inHead = false;
-  head.major = 2;
-  head.minor = 0;
-  head.hostCount = 1;
   let method: string | undefined;
   let path = '';
   let ct = '';
@@ -82,6 +79,29 @@ export function fillHead(head: RequestHead, headers: IncomingHttpHeaders, keep: 
         break;
     }
   }
+  return packHead(head, method, path, ct, inm, range, cl, bytes, keep);
+}
+
+/**
+ * The part of filling `head` both HTTP/2 layers share, from the fields already picked out:
+ * `bytes` is the size of the whole field section as HTTP/1.1 counts it.
+ */
+export function packHead(
+  head: RequestHead,
+  method: string | undefined,
+  path: string,
+  ct: string,
+  inm: string,
+  range: string,
+  cl: string | undefined,
+  bytes: number,
+  keep: boolean,
+): number {
+  head.begin();
+  head.inHead = false;
+  head.major = 2;
+  head.minor = 0;
+  head.hostCount = 1;
   head.method = methodOf(method);
   if (path.length > MAX_TARGET_BYTES) return HttpError.URI_TOO_LONG;
   if (bytes > MAX_HEAD_BYTES) return HttpError.HEADERS_TOO_LARGE;
@@ -109,7 +129,7 @@ export function fillHead(head: RequestHead, headers: IncomingHttpHeaders, keep: 
     head.rangeLen = latin1(src, range, p);
   }
   head.src = src;
-  // nghttp2 has checked that a declared length is a number and that the DATA frames match it.
+  // The framing layer has checked that a declared length is a number and that the DATA frames match it.
   head.contentLength = cl === undefined ? -1 : Number(cl);
   head.chunked = keep && head.contentLength < 0;
   return 0;

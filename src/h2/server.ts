@@ -250,7 +250,7 @@ function releaseOnce(fn: () => void): () => void {
   };
 }
 
-/** The thread's HTTP/2 takeover; src/runtime/worker.ts hands this factory to the worker server. */
-export function createH2Takeover(ctx: TakeoverContext): ProtocolTakeover {
+/** The thread's HTTP/2 takeover on node:http2 (STRIPECACHE_H2=node; see takeover.ts). */
+export function createNodeH2Takeover(ctx: TakeoverContext): ProtocolTakeover {
   return new H2Server(ctx);
 }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createH2Takeover } from '../h2/server.js';
+import { createH2Takeover } from '../h2/takeover.js';
 import { createWorkerServer } from '../http/worker-server.js';
 import { PortInUseError, closeFd, openListener, type ListenerInfo } from '../socket/listener.js';
 import { Store } from '../store/store.js';
