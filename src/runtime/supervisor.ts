@@ -218,6 +218,8 @@ export class Supervisor {
       exitCode: code,
       restartInMs: delay,
     });
+    // Not unref'd: with --threads 1 this timer is all that keeps the process alive until the
+    // replacement starts (shutdown exits the process itself, so it never waits on it).
     setTimeout(() => {
       if (this.shuttingDown) return;
       this.spawn(slot.threadIndex).then(
@@ -225,7 +227,7 @@ export class Supervisor {
         (e: unknown) =>
           this.log.error('thread restart failed', { threadIndex: slot.threadIndex, error: String(e) }),
       );
-    }, delay).unref();
+    }, delay);
   }
 
   private sweep(stripes: number): void {
