@@ -11,7 +11,8 @@ import { RangeFit, resolveRange, type ByteSpan } from '../http/range.js';
 import { MAX_KEY_BYTES } from '../store/api.js';
 import { SLICE_KEY_ROOM, SliceReader } from './slices.js';
 import { answerSliced } from './sliced.js';
-import { OriginMetrics, renderOriginMetrics } from './metrics.js';
+import { OriginMetrics, negativeAt, renderOriginMetrics } from './metrics.js';
+import { NegativeCache } from './negative.js';
 import { OriginClient } from './client.js';
 import { Fill, errorOf, statusOf, type FillHost } from './fill.js';
 import { Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
@@ -69,7 +70,8 @@ export interface ReadThroughOptions {
 /**
  * The read-through tier of one thread (the HTTP layer's MissHandler): a miss joins the fill in
  * flight for its key on this thread, or on another thread (through the shared fill table), or
- * starts one. Negative answers (404/410) are remembered per thread for --negative-ttl.
+ * starts one. Negative answers (404/410) are remembered for --negative-ttl in a table every
+ * thread shares.
  */
 export class ReadThrough implements MissHandler, FillHost {
   readonly hitHeader = CacheStatus.hit;
@@ -79,7 +81,7 @@ export class ReadThrough implements MissHandler, FillHost {
   private readonly table: FillTable;
   private readonly local = new Map<string, Fill>();
   private readonly remote = new Map<string, RemoteWait>();
-  private readonly negative = new Map<string, number>();
+  private readonly negative: NegativeCache;
   private readonly attempts = new WeakMap<MissedRequest, number>();
   private readonly read = new ReadResult();
   private readonly selector = new GetSelector();
@@ -97,6 +99,7 @@ export class ReadThrough implements MissHandler, FillHost {
     this.client = new OriginClient(config.origin, config.originConnections, config.originTimeoutMs);
     this.table = new FillTable(opts.fills);
     this.metrics = new OriginMetrics(opts.fills, opts.threadIndex);
+    this.negative = new NegativeCache(opts.fills, negativeAt(config.threads));
     this.slices =
       config.originSlice === 0
         ? null
@@ -112,6 +115,7 @@ export class ReadThrough implements MissHandler, FillHost {
             config.memory / 2,
             config.threads,
           );
+    if (this.slices !== null) this.slices.onNotFound = (key) => this.rememberNotFound(key);
     this.channel.onmessage = (ev: MessageEvent) => this.announced(ev.data as Announcement);
     // The channel must not keep a draining thread alive.
     (this.channel as unknown as { unref?: () => void }).unref?.();
@@ -120,13 +124,9 @@ export class ReadThrough implements MissHandler, FillHost {
   miss(req: MissedRequest): void {
     if (req.gone) return;
     const name = Buffer.from(req.key.buffer, req.key.byteOffset, req.key.length).toString('latin1');
-    const negUntil = this.negative.get(name);
-    if (negUntil !== undefined) {
-      if (Date.now() < negUntil) {
-        this.error(req, HttpError.ORIGIN_NOT_FOUND, CacheStatus.negative);
-        return;
-      }
-      this.negative.delete(name);
+    if (this.opts.config.negativeTtl > 0 && this.negative.has(req.key, Date.now())) {
+      this.error(req, HttpError.ORIGIN_NOT_FOUND, CacheStatus.negative);
+      return;
     }
     if (this.slices !== null && req.key.length <= MAX_KEY_BYTES - SLICE_KEY_ROOM) {
       answerSliced(this.slices, req).catch((e: unknown) => {
@@ -155,7 +155,7 @@ export class ReadThrough implements MissHandler, FillHost {
           return;
         }
         this.metrics.coalesced(1);
-        this.waitRemote(name, t.slot, t.seq, req);
+        this.waitRemote(t.slot, t.seq, req);
         return;
       case Claim.Claimed:
         // A fill that finished between the store miss and the claim left its value: no refetch.
@@ -190,13 +190,13 @@ export class ReadThrough implements MissHandler, FillHost {
   finished(fill: Fill, result: FillResult, detail: string): void {
     const name = Buffer.from(fill.key.buffer, fill.key.byteOffset, fill.key.length).toString('latin1');
     if (this.local.get(name) === fill) this.local.delete(name);
+    // Remembered before the slot is freed: a request on another thread that no longer finds the
+    // fill finds the negative answer instead of fetching again.
+    if (result === FillResult.NotFound) this.rememberNotFound(fill.key);
     if (fill.slot >= 0) this.table.finish(fill.slot, result);
     this.metrics.release(fill.reserved);
     fill.reserved = 0;
     this.metrics.fetched(result, Date.now() - fill.startedAt, fill.arrived);
-    if (result === FillResult.NotFound && this.opts.config.negativeTtl > 0) {
-      this.negative.set(name, Date.now() + this.opts.config.negativeTtl * 1000);
-    }
     if (result !== FillResult.Stored && result !== FillResult.NotStored && result !== FillResult.NotFound) {
       this.logFailure(name, result, detail);
     }
@@ -249,7 +249,7 @@ export class ReadThrough implements MissHandler, FillHost {
   }
 
   /** Joins a fill on another thread: one Atomics.waitAsync per fill on this thread at a time. */
-  private waitRemote(name: string, slot: number, seq: number, req: MissedRequest): void {
+  private waitRemote(slot: number, seq: number, req: MissedRequest): void {
     const id = `${slot}:${seq}`;
     const existing = this.remote.get(id);
     if (existing !== undefined) {
@@ -268,17 +268,17 @@ export class ReadThrough implements MissHandler, FillHost {
       contentType: EMPTY,
     };
     this.remote.set(id, wait);
-    this.arm(name, id, wait);
+    this.arm(id, wait);
   }
 
-  private arm(name: string, id: string, wait: RemoteWait): void {
+  private arm(id: string, wait: RemoteWait): void {
     const t = this.table;
     const words = t.words;
     const at = t.progressIndex(wait.slot);
     const progress = Atomics.load(words, at);
     if (t.over(wait.slot, wait.seq)) {
       this.remote.delete(id);
-      this.remoteDone(name, wait, t.resultAfter(wait.slot, wait.seq));
+      this.remoteDone(wait, t.resultAfter(wait.slot, wait.seq));
       return;
     }
     this.answerCovered(wait);
@@ -290,8 +290,8 @@ export class ReadThrough implements MissHandler, FillHost {
       return;
     }
     const r = waitAsync(words, at, progress, left);
-    if (r.async) void r.value.then(() => this.arm(name, id, wait));
-    else queueMicrotask(() => this.arm(name, id, wait));
+    if (r.async) void r.value.then(() => this.arm(id, wait));
+    else queueMicrotask(() => this.arm(id, wait));
   }
 
   /** Answers the waiters of `wait` whose span has arrived in the announced memory. */
@@ -330,10 +330,15 @@ export class ReadThrough implements MissHandler, FillHost {
     req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
   }
 
-  private remoteDone(name: string, wait: RemoteWait, result: FillResult): void {
-    if (result === FillResult.NotFound && this.opts.config.negativeTtl > 0) {
-      this.negative.set(name, Date.now() + this.opts.config.negativeTtl * 1000);
-    }
+  /** An origin 404/410 for `key`: every thread answers it for --negative-ttl. */
+  rememberNotFound(key: Uint8Array): void {
+    const ttl = this.opts.config.negativeTtl;
+    if (ttl <= 0) return;
+    const now = Date.now();
+    this.negative.remember(key, now + ttl * 1000, now);
+  }
+
+  private remoteDone(wait: RemoteWait, result: FillResult): void {
     const complete = result === FillResult.Stored || result === FillResult.NotStored;
     for (const { req } of wait.reqs) {
       if (req.gone) continue;

@@ -49,6 +49,8 @@ export class SliceReader {
   private readonly read = new ReadResult();
   private readonly selector = new GetSelector();
   private readonly table: FillTable;
+  /** Told of an origin 404/410 for an object (the shared negative cache), before its slot frees. */
+  onNotFound: (key: Uint8Array) => void = () => {};
 
   constructor(
     private readonly store: KvStore,
@@ -132,6 +134,7 @@ export class SliceReader {
         reserved = 0;
         const stored = typeof r !== 'number' && keep && r.bytes.length !== 0;
         const result = typeof r === 'number' ? r : stored ? FillResult.Stored : FillResult.NotStored;
+        if (result === FillResult.NotFound) this.onNotFound(key);
         if (slot >= 0) this.table.finish(slot, result);
         this.metrics.fetched(result, Date.now() - startedAt, arrived);
         resolve(r);
