@@ -34,6 +34,8 @@ export interface FillHost {
   allocate(fill: Fill, length: number, keep: boolean): BodyMemory | FillResult;
   /** More bytes arrived (the host tells other threads in batches). */
   progressed(fill: Fill): void;
+  /** The body's memory is about to be published or freed: other threads stop reading it. */
+  closing(fill: Fill): void;
 }
 
 const DEFAULT_TYPE = Buffer.from('application/octet-stream', 'latin1');
@@ -169,6 +171,7 @@ export class Fill implements FetchSink {
       // Everyone still waiting is answered from the reservation, then it becomes the value.
       this.stored = true;
       this.answerArrived();
+      this.host.closing(this);
       const outcome = body.res.publish(this.total);
       if (outcome === SetOutcome.Created || outcome === SetOutcome.Replaced) result = FillResult.Stored;
     } else {
@@ -204,7 +207,10 @@ export class Fill implements FetchSink {
     }
     this.waiters = [];
     this.bytes = new Uint8Array(0);
-    if (this.body instanceof ReservedBody) this.body.res.abort();
+    if (this.body instanceof ReservedBody) {
+      this.host.closing(this);
+      this.body.res.abort();
+    }
     this.host.finished(this, result, detail);
   }
 

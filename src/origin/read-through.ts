@@ -4,7 +4,7 @@ import { HttpError } from '../base/errors.js';
 import type { MissHandler, MissedRequest } from '../http/api.js';
 import { GetSelector } from '../http/conditional.js';
 import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
-import { CacheStatus, etagHex, spanEnd, writeError, writeValue } from './answer.js';
+import { CacheStatus, etagHex, spanEnd, writeError, writeValue, type ValueSource } from './answer.js';
 import { EMPTY } from '../base/bytes.js';
 import { ReservedBody, SharedBody, type BodyMemory } from './body.js';
 import { RangeFit, resolveRange, type ByteSpan } from '../http/range.js';
@@ -225,6 +225,10 @@ export class ReadThrough implements MissHandler, FillHost {
     return body;
   }
 
+  closing(fill: Fill): void {
+    if (fill.slot >= 0) this.table.closing(fill.slot);
+  }
+
   progressed(fill: Fill): void {
     if (fill.slot < 0 || fill.body === null || fill.arrived - fill.told < PROGRESS_BATCH) return;
     fill.told = fill.arrived;
@@ -297,19 +301,24 @@ export class ReadThrough implements MissHandler, FillHost {
   /** Answers the waiters of `wait` whose span has arrived in the announced memory. */
   private answerCovered(wait: RemoteWait): void {
     if (wait.body === null) return;
-    const arrived = this.table.over(wait.slot, wait.seq) ? -1 : this.table.arrived(wait.slot);
+    const t = this.table;
+    const arrived = t.over(wait.slot, wait.seq) ? -1 : t.arrived(wait.slot);
     if (arrived <= 0) return;
-    let keep = 0;
     const ws = wait.reqs;
-    for (let i = 0; i < ws.length; i++) {
-      const w = ws[i]!;
-      if (w.end >= 0 && w.end <= arrived) this.fromBytes(w.req, wait, CacheStatus.collapsed);
-      else ws[keep++] = w;
-    }
-    ws.length = keep;
+    const ready: { req: MissedRequest; value: ValueSource }[] = [];
+    for (const w of ws)
+      if (w.end >= 0 && w.end <= arrived) ready.push({ req: w.req, value: this.copyOut(w.req, wait) });
+    if (ready.length === 0) return;
+    // A reservation the filler published (then perhaps evicted, its memory reused) or freed while
+    // the spans were copied out of it: the copies are thrown away, and these waiters are answered
+    // from the outcome instead (the store, or the error).
+    if (wait.body instanceof ReservedBody && !t.stillOpen(wait.slot, wait.seq)) return;
+    wait.reqs = ws.filter((w) => !(w.end >= 0 && w.end <= arrived));
+    for (const { req, value } of ready) this.answerWith(req, value, CacheStatus.collapsed);
   }
 
-  private fromBytes(req: MissedRequest, wait: RemoteWait, status: Uint8Array): void {
+  /** The span `req` needs, copied out of (or viewed in) the fill's announced memory. */
+  private copyOut(req: MissedRequest, wait: RemoteWait): ValueSource {
     const span: ByteSpan = { bodyStart: 0, bodyLength: 0 };
     const fit = resolveRange(req.range, wait.total, span);
     const start = fit === RangeFit.Partial ? span.bodyStart : 0;
@@ -319,7 +328,7 @@ export class ReadThrough implements MissHandler, FillHost {
         : fit === RangeFit.Partial
           ? span.bodyLength
           : wait.total;
-    const value = {
+    return {
       bytes: wait.body!.read(start, length),
       offset: start,
       total: wait.total,
@@ -327,6 +336,9 @@ export class ReadThrough implements MissHandler, FillHost {
       etag: null,
       age: 0,
     };
+  }
+
+  private answerWith(req: MissedRequest, value: ValueSource, status: Uint8Array): void {
     req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
   }
 
@@ -345,7 +357,7 @@ export class ReadThrough implements MissHandler, FillHost {
       if (result === FillResult.Stored && this.fromStore(req, CacheStatus.collapsed)) continue;
       if (complete && wait.body instanceof SharedBody) {
         // Not stored: the whole value is in the fill's own memory.
-        this.fromBytes(req, wait, CacheStatus.collapsed);
+        this.answerWith(req, this.copyOut(req, wait), CacheStatus.collapsed);
         continue;
       }
       if (complete || result === FillResult.Died) {

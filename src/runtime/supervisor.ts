@@ -199,6 +199,8 @@ export class Supervisor {
   private onExit(slot: Slot, code: number): void {
     slot.live = false;
     if (this.slots[slot.threadIndex] !== slot) return;
+    // Its fills' memory is about to be reclaimed: waiters on other threads stop copying from it.
+    this.fills?.closeOwner(slot.ownerId);
     // A dead thread may have held a stripe lock mid-update: reset those stripes before anyone waits on them.
     const reset = this.store.reclaimOwner(slot.ownerId);
     if (reset > 0)
