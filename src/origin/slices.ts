@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { KvStore } from '../store/api.js';
-import { ReadResult, ReadStatus, SetOutcome } from '../store/api.js';
+import { ReadResult, ReadStatus, SetOutcome, type Reservation } from '../store/api.js';
 import { GetSelector } from '../http/conditional.js';
 import { RangeKind } from '../http/range.js';
 import { parseCacheControl } from './cache-control.js';
@@ -30,6 +30,12 @@ export interface SlicePart {
 
 export type SliceOutcome = SlicePart | FillResult;
 
+/** A fetch's outcome for the requests of this thread: IN_STORE: published, read your span there. */
+const IN_STORE = 0;
+type Fetched = SliceOutcome | typeof IN_STORE;
+/** How often one request may find its slice gone from the store right after a fetch. */
+const MAX_ATTEMPTS = 3;
+
 const SLICE_MARK = Buffer.from('\0slice:', 'latin1');
 
 export function sliceKey(key: Uint8Array, n: number): Uint8Array {
@@ -45,7 +51,7 @@ export function sliceKey(key: Uint8Array, n: number): Uint8Array {
 export const SLICE_KEY_ROOM = 24;
 
 export class SliceReader {
-  private readonly inFlight = new Map<string, Promise<SliceOutcome>>();
+  private readonly inFlight = new Map<string, Promise<Fetched>>();
   private readonly read = new ReadResult();
   private readonly selector = new GetSelector();
   private readonly table: FillTable;
@@ -71,21 +77,26 @@ export class SliceReader {
   /** Bytes [from, to) of slice `n` of `key` (clamped to the object), from the store or the origin. */
   async part(key: Uint8Array, n: number, from: number, to: number): Promise<SliceOutcome> {
     const sk = sliceKey(key, n);
-    const stored = this.fromStore(sk, n, from, to);
-    if (stored !== null) return stored;
     const name = Buffer.from(sk).toString('latin1');
-    let p = this.inFlight.get(name);
-    if (p === undefined) {
-      p = this.fetchShared(key, sk, n).finally(() => this.inFlight.delete(name));
-      this.inFlight.set(name, p);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const stored = this.fromStore(sk, n, from, to);
+      if (stored !== null) return attempt === 0 ? stored : { ...stored, hit: false };
+      let p = this.inFlight.get(name);
+      if (p === undefined) {
+        p = this.fetchShared(key, sk, n).finally(() => this.inFlight.delete(name));
+        this.inFlight.set(name, p);
+      }
+      const got = await p;
+      // Stored: each request reads its own span from the store (evicted already: fetched again).
+      if (got === IN_STORE) continue;
+      if (typeof got === 'number') return got;
+      return { ...got, hit: false };
     }
-    const got = await p;
-    if (typeof got === 'number') return got;
-    return { ...got, hit: false };
+    return FillResult.Failed;
   }
 
   /** One fetch of slice `n` for every thread: claim it, or wait for the thread that did. */
-  private async fetchShared(key: Uint8Array, sk: Uint8Array, n: number): Promise<SliceOutcome> {
+  private async fetchShared(key: Uint8Array, sk: Uint8Array, n: number): Promise<Fetched> {
     const t = this.table;
     const [a, b] = FillTable.tags(sk);
     const claim = t.claim(a, b, this.ownerId);
@@ -106,56 +117,53 @@ export class SliceReader {
         return FillResult.Timeout;
       }
       const result = t.resultAfter(slot, seq);
-      if (result === FillResult.Stored) {
-        const part = this.fromStore(sk, n, n * this.size, (n + 1) * this.size);
-        if (part !== null) return part;
-      } else if (result !== FillResult.NotStored && result !== FillResult.Died) {
-        return result;
-      }
-      // Not stored (or gone, or its thread died): fetch it here, uncoalesced.
+      if (result === FillResult.Stored) return IN_STORE;
+      if (result !== FillResult.NotStored && result !== FillResult.Died) return result;
+      // Not stored (or its thread died): fetch it here, uncoalesced.
       return this.fetch(key, sk, n, -1);
     }
     return this.fetch(key, sk, n, claim === Claim.Claimed ? t.slot : -1);
   }
 
-  private fetch(key: Uint8Array, sk: Uint8Array, n: number, slot: number): Promise<SliceOutcome> {
+  /**
+   * Fetches slice `n`. A slice to be kept lands in a store reservation as it arrives (inside
+   * --memory, published when complete: IN_STORE); one that is not (no-store/private) in memory of
+   * its own, under the fill budget, and comes back as bytes.
+   */
+  private fetch(key: Uint8Array, sk: Uint8Array, n: number, slot: number): Promise<Fetched> {
     const first = n * this.size;
-    return new Promise<SliceOutcome>((resolve) => {
+    return new Promise<Fetched>((resolve) => {
       let total = -1;
       let body: Uint8Array = new Uint8Array(0);
+      let res: Reservation | null = null;
+      let length = 0;
       let arrived = 0;
-      let keep = true;
-      let ttl = this.defaultTtl;
       let type = 'application/octet-stream';
       const startedAt = Date.now();
       let reserved = 0;
-      const end = (r: SliceOutcome): void => {
+      const end = (r: Fetched, result: FillResult): void => {
         this.metrics.release(reserved);
         reserved = 0;
-        const stored = typeof r !== 'number' && keep && r.bytes.length !== 0;
-        const result = typeof r === 'number' ? r : stored ? FillResult.Stored : FillResult.NotStored;
+        // Waiters never read a slice's reservation (they read the store once it is published).
+        if (res !== null && result !== FillResult.Stored) res.abort();
         if (result === FillResult.NotFound) this.onNotFound(key);
         if (slot >= 0) this.table.finish(slot, result);
         this.metrics.fetched(result, Date.now() - startedAt, arrived);
         resolve(r);
       };
+      const failed = (result: FillResult): void => end(result, result);
       this.client.fetch(this.client.pathOf(key), first, first + this.size - 1, {
         onHead: (status: number, h: IncomingHttpHeaders): boolean => {
           if (status === 404 || status === 410) {
-            end(FillResult.NotFound);
+            failed(FillResult.NotFound);
             return false;
           }
           const cr = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(h['content-range'] ?? ''));
           const unsat = /^bytes \*\/(\d+)$/.exec(String(h['content-range'] ?? ''));
           if (status === 416 && unsat !== null) {
             // Past the end: an empty part that still tells the total length (nothing stored).
-            end({
-              bytes: body,
-              offset: first,
-              total: Number(unsat[1]),
-              contentType: Buffer.from(type, 'latin1'),
-              hit: false,
-            });
+            const empty = { bytes: body, offset: first, total: Number(unsat[1]), hit: false };
+            end({ ...empty, contentType: Buffer.from(type, 'latin1') }, FillResult.NotStored);
             return false;
           }
           const cl = Number(h['content-length']);
@@ -164,39 +172,55 @@ export class SliceReader {
           } else if (status === 200 && Number.isSafeInteger(cl) && cl <= this.size && n === 0) {
             total = cl; // an origin that ignores Range, for an object within one slice
           } else {
-            end(FillResult.Failed);
+            failed(FillResult.Failed);
             return false;
           }
-          const length = Math.max(0, Math.min(this.size, total - first));
+          length = Math.max(0, Math.min(this.size, total - first));
+          const fresh = parseCacheControl(h['cache-control']);
+          const ttl = fresh.ttl >= 0 ? fresh.ttl : this.defaultTtl;
+          const ct = h['content-type'];
+          if (typeof ct === 'string' && ct.length > 0 && ct.length <= 200) type = ct;
+          if (fresh.store) {
+            const meta = Buffer.from(`${total} ${type}`, 'latin1');
+            const got = this.store.reserve(sk, length, meta, ttl);
+            if (typeof got === 'number') {
+              failed(FillResult.NoMemory);
+              return false;
+            }
+            res = got;
+            return true;
+          }
           if (!this.metrics.reserve(length, this.fillCap, this.threads)) {
-            end(FillResult.NoMemory);
+            failed(FillResult.NoMemory);
             return false;
           }
           reserved = length;
           body = new Uint8Array(length);
-          const fresh = parseCacheControl(h['cache-control']);
-          keep = fresh.store;
-          if (fresh.ttl >= 0) ttl = fresh.ttl;
-          const ct = h['content-type'];
-          if (typeof ct === 'string' && ct.length > 0 && ct.length <= 200) type = ct;
           return true;
         },
         onData: (chunk: Buffer): void => {
-          if (arrived + chunk.length > body.length) return;
-          body.set(chunk, arrived);
+          if (arrived + chunk.length > length) return;
+          if (res !== null) res.write(chunk, arrived);
+          else body.set(chunk, arrived);
           arrived += chunk.length;
         },
         onEnd: (): void => {
-          if (arrived !== body.length) {
-            end(FillResult.Failed);
+          if (arrived !== length) {
+            failed(FillResult.Failed);
             return;
           }
-          const contentType = Buffer.from(`${total} ${type}`, 'latin1');
-          if (keep && this.store.set(sk, body, contentType, ttl) === SetOutcome.TooLarge) keep = false;
-          end({ bytes: body, offset: first, total, contentType: Buffer.from(type, 'latin1'), hit: false });
+          if (res !== null) {
+            const outcome = res.publish(length);
+            const stored = outcome === SetOutcome.Created || outcome === SetOutcome.Replaced;
+            // Published: read from the store; refused: nobody has the bytes, fetched again.
+            end(IN_STORE, stored ? FillResult.Stored : FillResult.NotStored);
+            return;
+          }
+          const part = { bytes: body, offset: first, total, contentType: Buffer.from(type, 'latin1') };
+          end({ ...part, hit: false }, FillResult.NotStored);
         },
         onFail: (why: FetchFailure): void => {
-          end(why === FetchFailure.Timeout ? FillResult.Timeout : FillResult.Failed);
+          failed(why === FetchFailure.Timeout ? FillResult.Timeout : FillResult.Failed);
         },
       });
     });
