@@ -91,6 +91,8 @@ export class Responder {
   private readonly etagEnd200: readonly Uint8Array[];
   /** Header lines added to every store answer (Cache-Status with --origin), else empty. */
   private readonly hitHeader: Uint8Array;
+  /** The miss handler writes the heads of store answers itself (Age, the origin's ETag), or null. */
+  private readonly storedHead: NonNullable<MissHandler['writeStoredHead']> | null;
 
   constructor(
     private readonly store: KvStore,
@@ -101,6 +103,7 @@ export class Responder {
   ) {
     this.out.unpin = (pin) => store.unpin(pin);
     this.hitHeader = missHandler === null ? EMPTY : missHandler.hitHeader;
+    this.storedHead = missHandler?.writeStoredHead?.bind(missHandler) ?? null;
     this.etagEnd200 =
       missHandler === null
         ? ETAG_END_200
@@ -310,7 +313,7 @@ export class Responder {
     let inSlab =
       n !== 0 && read.body.buffer === out.slab.buffer && read.body.byteOffset === out.slab.byteOffset + at;
     let dest = at;
-    if (status === ReadStatus.Hit) {
+    if (status === ReadStatus.Hit && this.storedHead === null) {
       const headLen =
         this.date.ok200.length +
         read.contentTypeLength +
@@ -336,6 +339,10 @@ export class Responder {
         read.body = Buffer.from(out.slab.subarray(at, at + n));
         inSlab = false;
       }
+    }
+    if (this.storedHead !== null) {
+      this.stored(head, conn, withBody, status, inSlab, at, n);
+      return;
     }
     switch (status) {
       case ReadStatus.NotModified:
@@ -405,6 +412,31 @@ export class Responder {
       else if (withBody) out.body(read.body, at);
       this.metrics.request(Route.Get, status === ReadStatus.Partial ? 206 : 200);
     }
+    read.body = EMPTY;
+  }
+
+  /** A store answer whose head the miss handler writes; the body goes as `get` would send it. */
+  private stored(
+    head: RequestHead,
+    conn: Conn,
+    withBody: boolean,
+    status: ReadStatus,
+    inSlab: boolean,
+    at: number,
+    n: number,
+  ): void {
+    const read = this.read;
+    const out = this.out;
+    const inm = head.inmCount === 0 ? null : head.src.subarray(head.inmStart, head.inmStart + head.inmLen);
+    const code = this.storedHead!(out, this.date, conn, read, status, inm);
+    if (code === 416) {
+      if (withBody) out.put(BODY_416);
+    } else if (code === 304) {
+      if (read.pin !== 0) this.store.unpin(read.pin);
+    } else if (inSlab) out.bodyAt(at, n);
+    else if (read.pin !== 0) out.pushViews(read.views, read.pin);
+    else if (withBody) out.body(read.body, at);
+    this.metrics.request(Route.Get, code);
     read.body = EMPTY;
   }
 

@@ -14,6 +14,7 @@ import {
   H_TEXT_PLAIN,
   STATUS_200,
   STATUS_206,
+  STATUS_304,
   STATUS_416,
   bytes,
   type Conn,
@@ -21,6 +22,8 @@ import {
 } from '../http/canned.js';
 import type { Output } from '../http/output.js';
 import { RangeFit, resolveRange, type ByteSpan, type RangeSpec } from '../http/range.js';
+import { ReadStatus, type ReadResult } from '../store/api.js';
+import { inmNames, type StoredMeta } from './meta.js';
 
 /**
  * The answers the read-through tier writes itself (the HTTP layer answers hits): a value, or
@@ -52,9 +55,9 @@ export interface ValueSource {
   readonly offset: number;
   readonly total: number;
   readonly contentType: Uint8Array;
-  /** 16 hex digits, or null when the value has no ETag (yet). */
+  /** The ETag between its quotes (ours: 16 hex digits; or the origin's), or null when none (yet). */
   readonly etag: Uint8Array | null;
-  /** Seconds since the origin answered. */
+  /** Seconds since the origin generated the value. */
   readonly age: number;
 }
 
@@ -97,53 +100,22 @@ export function writeValue(
   const fit = resolveRange(range, v.total, span);
   out.ensure(1024 + v.contentType.length);
   if (fit === RangeFit.Unsatisfiable) {
-    out.put(STATUS_416);
-    out.put(date.line);
-    out.put(H_CONTENT_RANGE_ANY);
-    out.decimal(v.total);
-    out.put(CRLF);
-    out.put(H_TEXT_PLAIN);
-    out.put(H_CONTENT_LENGTH);
-    out.decimal(BODY_416.length);
-    out.put(CRLF);
-    out.put(status);
-    out.put(CONNECTION_LINES[conn]!);
-    out.put(CRLF);
+    head416(out, date, v.total);
+    tail(out, conn, status, v.age);
     if (withBody) out.put(BODY_416);
     return 416;
   }
   const partial = fit === RangeFit.Partial;
   const start = partial ? span.bodyStart : 0;
   const length = partial ? span.bodyLength : v.total;
-  out.put(partial ? STATUS_206 : STATUS_200);
-  out.put(date.line);
-  out.put(H_CONTENT_TYPE);
-  out.put(v.contentType);
-  out.put(CRLF);
-  out.put(H_CONTENT_LENGTH);
-  out.decimal(length);
-  out.put(CRLF);
+  headValue(out, date, partial, length, v.contentType, 0, v.contentType.length);
   if (v.etag !== null) {
     out.put(H_ETAG);
     out.put(v.etag);
     out.put(H_ETAG_END);
   }
-  out.put(H_ACCEPT_RANGES);
-  if (partial) {
-    out.put(H_CONTENT_RANGE);
-    out.decimal(start);
-    out.slab[out.pos++] = 0x2d;
-    out.decimal(start + length - 1);
-    out.slab[out.pos++] = 0x2f;
-    out.decimal(v.total);
-    out.put(CRLF);
-  }
-  out.put(status);
-  out.put(AGE);
-  out.decimal(v.age);
-  out.put(CRLF);
-  out.put(CONNECTION_LINES[conn]!);
-  out.put(CRLF);
+  contentRange(out, partial, start, length, v.total);
+  tail(out, conn, status, v.age);
   if (withBody && length !== 0) {
     const b = v.bytes;
     // A Buffer view (the fill's memory may be a SharedArrayBuffer); never rewritten once arrived,
@@ -153,6 +125,115 @@ export function writeValue(
     else out.external(body);
   }
   return partial ? 206 : 200;
+}
+
+/**
+ * The head of a GET/HEAD answered from the store (the HTTP layer writes the body): what the HTTP
+ * layer would write, plus `Age` and, for a value from the origin, the origin's ETag in place of
+ * ours, with If-None-Match matched against it. `status` is what `store.get` returned for `read`.
+ * Returns 200, 206, 304 or 416; at most 640 bytes (a 255-byte content type holds the type and
+ * the metadata together).
+ */
+export function writeStoredHead(
+  out: Output,
+  date: DateLine,
+  conn: Conn,
+  read: ReadResult,
+  status: number,
+  inm: Uint8Array | null,
+  meta: StoredMeta,
+): number {
+  const ct = read.contentType;
+  meta.decode(ct, read.contentTypeLength);
+  const originTag = meta.etagEnd > meta.etagStart;
+  const age = meta.age(Date.now());
+  out.ensure(1024);
+  if (
+    originTag &&
+    inm !== null &&
+    (status === ReadStatus.Hit || status === ReadStatus.Partial) &&
+    inmNames(inm, ct.subarray(meta.etagStart, meta.etagEnd))
+  ) {
+    status = ReadStatus.NotModified;
+  }
+  if (status === ReadStatus.RangeNotSatisfiable) {
+    head416(out, date, read.totalLength);
+    tail(out, conn, CacheStatus.hit, age);
+    return 416;
+  }
+  const partial = status === ReadStatus.Partial;
+  if (status === ReadStatus.NotModified) {
+    out.put(STATUS_304);
+    out.put(date.line);
+  } else {
+    const length = partial ? read.bodyLength : read.totalLength;
+    headValue(out, date, partial, length, ct, 0, meta.typeLength);
+  }
+  out.put(H_ETAG);
+  if (originTag) out.putRange(ct, meta.etagStart, meta.etagEnd - meta.etagStart);
+  else out.hex64(read.etagHi, read.etagLo);
+  out.put(H_ETAG_END);
+  if (status === ReadStatus.NotModified) {
+    tail(out, conn, CacheStatus.hit, age);
+    return 304;
+  }
+  contentRange(out, partial, read.bodyStart, read.bodyLength, read.totalLength);
+  tail(out, conn, CacheStatus.hit, age);
+  return partial ? 206 : 200;
+}
+
+function head416(out: Output, date: DateLine, total: number): void {
+  out.put(STATUS_416);
+  out.put(date.line);
+  out.put(H_CONTENT_RANGE_ANY);
+  out.decimal(total);
+  out.put(CRLF);
+  out.put(H_TEXT_PLAIN);
+  out.put(H_CONTENT_LENGTH);
+  out.decimal(BODY_416.length);
+  out.put(CRLF);
+}
+
+function headValue(
+  out: Output,
+  date: DateLine,
+  partial: boolean,
+  length: number,
+  ct: Uint8Array,
+  ctStart: number,
+  ctLength: number,
+): void {
+  out.put(partial ? STATUS_206 : STATUS_200);
+  out.put(date.line);
+  out.put(H_CONTENT_TYPE);
+  out.putRange(ct, ctStart, ctLength);
+  out.put(CRLF);
+  out.put(H_CONTENT_LENGTH);
+  out.decimal(length);
+  out.put(CRLF);
+}
+
+/** Accept-Ranges, and Content-Range for a 206. */
+function contentRange(out: Output, partial: boolean, start: number, length: number, total: number): void {
+  out.put(H_ACCEPT_RANGES);
+  if (!partial) return;
+  out.put(H_CONTENT_RANGE);
+  out.decimal(start);
+  out.slab[out.pos++] = 0x2d;
+  out.decimal(start + length - 1);
+  out.slab[out.pos++] = 0x2f;
+  out.decimal(total);
+  out.put(CRLF);
+}
+
+/** Cache-Status, Age, the Connection line and the end of the head. */
+function tail(out: Output, conn: Conn, status: Uint8Array, age: number): void {
+  out.put(status);
+  out.put(AGE);
+  out.decimal(age);
+  out.put(CRLF);
+  out.put(CONNECTION_LINES[conn]!);
+  out.put(CRLF);
 }
 
 /** Writes the canned answer of HttpError `code` with a Cache-Status line; returns the status. */

@@ -4,7 +4,18 @@ import { HttpError } from '../base/errors.js';
 import type { MissHandler, MissedRequest } from '../http/api.js';
 import { GetSelector } from '../http/conditional.js';
 import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
-import { CacheStatus, etagHex, spanEnd, writeError, writeValue, type ValueSource } from './answer.js';
+import {
+  CacheStatus,
+  etagHex,
+  spanEnd,
+  writeError,
+  writeStoredHead,
+  writeValue,
+  type ValueSource,
+} from './answer.js';
+import { StoredMeta } from './meta.js';
+import type { Output } from '../http/output.js';
+import type { Conn, DateLine } from '../http/canned.js';
 import { EMPTY } from '../base/bytes.js';
 import { ReservedBody, SharedBody, type BodyMemory } from './body.js';
 import { RangeFit, resolveRange, type ByteSpan } from '../http/range.js';
@@ -38,6 +49,8 @@ interface RemoteWait {
   body: BodyMemory | null;
   total: number;
   contentType: Uint8Array;
+  etag: Uint8Array | null;
+  born: number;
 }
 
 /** What a filler tells the other threads when its body's memory is allocated. */
@@ -49,6 +62,10 @@ interface Announcement {
   sab?: SharedArrayBuffer;
   total: number;
   contentType: string;
+  /** The origin's strong ETag (between the quotes), or null. */
+  etag: string | null;
+  /** Unix seconds the origin generated the answer. */
+  born: number;
 }
 
 /** Arrived bytes between two wake-ups of the other threads' waiters (not per chunk, not polled). */
@@ -84,6 +101,7 @@ export class ReadThrough implements MissHandler, FillHost {
   private readonly negative: NegativeCache;
   private readonly attempts = new WeakMap<MissedRequest, number>();
   private readonly read = new ReadResult();
+  private readonly meta = new StoredMeta();
   private readonly selector = new GetSelector();
   private lastLog = 0;
   private suppressed = 0;
@@ -207,19 +225,28 @@ export class ReadThrough implements MissHandler, FillHost {
     let body: BodyMemory;
     let msg: Announcement;
     const contentType = Buffer.from(fill.contentType).toString('latin1');
+    const etag = fill.etag === null ? null : Buffer.from(fill.etag).toString('latin1');
     if (keep) {
       // The value's own place in the store, inside --memory; other threads reopen it by id.
-      const res = store.reserve(fill.key, length, fill.contentType, fill.ttl);
+      const res = store.reserve(fill.key, length, fill.storedType, fill.ttl);
       if (typeof res === 'number') return FillResult.NoMemory;
       body = new ReservedBody(res);
-      msg = { slot: fill.slot, seq: fill.seq, id: res.id, total: length, contentType };
+      msg = { slot: fill.slot, seq: fill.seq, id: res.id, total: length, contentType, etag, born: fill.born };
     } else {
       // Served, not stored: memory of its own, at most half of --memory for all such fills.
       if (!this.metrics.reserve(length, config.memory / 2, config.threads)) return FillResult.NoMemory;
       fill.reserved = length;
       const shared = new SharedBody(new SharedArrayBuffer(length));
       body = shared;
-      msg = { slot: fill.slot, seq: fill.seq, sab: shared.sab, total: length, contentType };
+      msg = {
+        slot: fill.slot,
+        seq: fill.seq,
+        sab: shared.sab,
+        total: length,
+        contentType,
+        etag,
+        born: fill.born,
+      };
     }
     if (fill.slot >= 0) this.channel.postMessage(msg);
     return body;
@@ -248,6 +275,8 @@ export class ReadThrough implements MissHandler, FillHost {
     }
     wait.total = msg.total;
     wait.contentType = Buffer.from(msg.contentType, 'latin1');
+    wait.etag = msg.etag === null ? null : Buffer.from(msg.etag, 'latin1');
+    wait.born = msg.born;
     for (const w of wait.reqs) w.end = spanEnd(w.req.range, wait.total);
     this.answerCovered(wait);
   }
@@ -270,6 +299,8 @@ export class ReadThrough implements MissHandler, FillHost {
       body: null,
       total: -1,
       contentType: EMPTY,
+      etag: null,
+      born: 0,
     };
     this.remote.set(id, wait);
     this.arm(id, wait);
@@ -333,8 +364,8 @@ export class ReadThrough implements MissHandler, FillHost {
       offset: start,
       total: wait.total,
       contentType: wait.contentType,
-      etag: null,
-      age: 0,
+      etag: wait.etag,
+      age: Math.max(0, Math.floor(Date.now() / 1000) - wait.born),
     };
   }
 
@@ -386,13 +417,17 @@ export class ReadThrough implements MissHandler, FillHost {
     const got = this.opts.store.get(req.key, read);
     read.select = null;
     if (got === ReadStatus.Miss) return false;
+    const meta = this.meta.decode(read.contentType, read.contentTypeLength);
     const value = {
       bytes: read.body,
       offset: got === ReadStatus.Partial ? read.bodyStart : 0,
       total: read.totalLength,
-      contentType: Buffer.from(read.contentType.subarray(0, read.contentTypeLength)),
-      etag: etagHex(read.etagHi, read.etagLo),
-      age: 0,
+      contentType: Buffer.from(read.contentType.subarray(0, meta.typeLength)),
+      etag:
+        meta.etagEnd > meta.etagStart
+          ? Buffer.from(read.contentType.subarray(meta.etagStart, meta.etagEnd))
+          : etagHex(read.etagHi, read.etagLo),
+      age: meta.age(Date.now()),
     };
     req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
     return true;
@@ -416,6 +451,17 @@ export class ReadThrough implements MissHandler, FillHost {
     });
     this.lastLog = now;
     this.suppressed = 0;
+  }
+
+  writeStoredHead(
+    out: Output,
+    date: DateLine,
+    conn: Conn,
+    read: ReadResult,
+    status: number,
+    inm: Uint8Array | null,
+  ): number {
+    return writeStoredHead(out, date, conn, read, status, inm, this.meta);
   }
 
   metricsText(): string {

@@ -7,12 +7,14 @@ import { parseCacheControl } from './cache-control.js';
 import { FetchFailure, type OriginClient } from './client.js';
 import { Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
 import type { OriginMetrics } from './metrics.js';
+import { StoredMeta, encodeMeta, originAge, strongEtag } from './meta.js';
 
 /**
  * --origin-slice: an origin object is kept as fixed-size slices, each its own store entry
  * (own eviction and TTL) under the key followed by `\0slice:<n>`, fetched with
  * `Range: bytes=<n*S>-<n*S+S-1>`; the object's total length comes from the origin's
- * Content-Range and is kept with each slice (in its stored content type, `<total> <type>`).
+ * Content-Range and is kept with each slice (in its stored content type, `<total> <type>`, the
+ * type followed by the metadata of src/origin/meta.ts: when the slice was generated, its ETag).
  * One fetch per slice: coalesced on this thread by a promise per slice, across threads through
  * the shared fill table.
  */
@@ -24,6 +26,10 @@ export interface SlicePart {
   offset: number;
   total: number;
   contentType: Uint8Array;
+  /** Unix seconds the origin generated this slice's answer. */
+  born: number;
+  /** The origin's strong ETag for the slice's answer (between the quotes), or null. */
+  etag: Uint8Array | null;
   /** Came from the store (no origin request on its behalf). */
   hit: boolean;
 }
@@ -53,6 +59,7 @@ export const SLICE_KEY_ROOM = 24;
 export class SliceReader {
   private readonly inFlight = new Map<string, Promise<Fetched>>();
   private readonly read = new ReadResult();
+  private readonly meta = new StoredMeta();
   private readonly selector = new GetSelector();
   private readonly table: FillTable;
   /** Told of an origin 404/410 for an object (the shared negative cache), before its slot frees. */
@@ -139,6 +146,8 @@ export class SliceReader {
       let length = 0;
       let arrived = 0;
       let type = 'application/octet-stream';
+      let born = 0;
+      let etag: Uint8Array | null = null;
       const startedAt = Date.now();
       let reserved = 0;
       const end = (r: Fetched, result: FillResult): void => {
@@ -163,7 +172,8 @@ export class SliceReader {
           if (status === 416 && unsat !== null) {
             // Past the end: an empty part that still tells the total length (nothing stored).
             const empty = { bytes: body, offset: first, total: Number(unsat[1]), hit: false };
-            end({ ...empty, contentType: Buffer.from(type, 'latin1') }, FillResult.NotStored);
+            const seen = { born: Math.floor(Date.now() / 1000) - originAge(h), etag: null };
+            end({ ...empty, ...seen, contentType: Buffer.from(type, 'latin1') }, FillResult.NotStored);
             return false;
           }
           const cl = Number(h['content-length']);
@@ -180,8 +190,14 @@ export class SliceReader {
           const ttl = fresh.ttl >= 0 ? fresh.ttl : this.defaultTtl;
           const ct = h['content-type'];
           if (typeof ct === 'string' && ct.length > 0 && ct.length <= 200) type = ct;
+          born = Math.floor(Date.now() / 1000) - originAge(h);
+          etag = strongEtag(h);
           if (fresh.store) {
-            const meta = Buffer.from(`${total} ${type}`, 'latin1');
+            const prefix = Buffer.from(`${total} `, 'latin1');
+            const meta = Buffer.concat([
+              prefix,
+              encodeMeta(Buffer.from(type, 'latin1'), born, etag, prefix.length),
+            ]);
             const got = this.store.reserve(sk, length, meta, ttl);
             if (typeof got === 'number') {
               failed(FillResult.NoMemory);
@@ -217,7 +233,7 @@ export class SliceReader {
             return;
           }
           const part = { bytes: body, offset: first, total, contentType: Buffer.from(type, 'latin1') };
-          end({ ...part, hit: false }, FillResult.NotStored);
+          end({ ...part, born, etag, hit: false }, FillResult.NotStored);
         },
         onFail: (why: FetchFailure): void => {
           failed(why === FetchFailure.Timeout ? FillResult.Timeout : FillResult.Failed);
@@ -240,12 +256,22 @@ export class SliceReader {
     const got = this.store.get(sk, read);
     read.select = null;
     if (got === ReadStatus.Miss) return null;
-    const meta = Buffer.from(read.contentType.subarray(0, read.contentTypeLength)).toString('latin1');
-    const space = meta.indexOf(' ');
-    const total = Number(meta.slice(0, space));
-    if (space < 0 || !Number.isSafeInteger(total)) return null;
+    const ct = read.contentType.subarray(0, read.contentTypeLength);
+    const space = ct.indexOf(0x20);
+    const total = Number(Buffer.from(ct.subarray(0, Math.max(0, space))).toString('latin1'));
+    if (space <= 0 || !Number.isSafeInteger(total)) return null;
+    const rest = ct.subarray(space + 1);
+    const m = this.meta.decode(rest, rest.length);
     const offset = got === ReadStatus.Partial ? base + read.bodyStart : base;
     const bytes = got === ReadStatus.RangeNotSatisfiable ? new Uint8Array(0) : read.body;
-    return { bytes, offset, total, contentType: Buffer.from(meta.slice(space + 1), 'latin1'), hit: true };
+    return {
+      bytes,
+      offset,
+      total,
+      contentType: Buffer.from(rest.subarray(0, m.typeLength)),
+      born: m.born < 0 ? Math.floor(Date.now() / 1000) : m.born,
+      etag: m.etagEnd > m.etagStart ? Buffer.from(rest.subarray(m.etagStart, m.etagEnd)) : null,
+      hit: true,
+    };
   }
 }
