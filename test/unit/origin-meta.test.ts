@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StoredMeta, encodeMeta, inmNames, originAge, strongEtag } from '../../dist/origin/meta.js';
+import { ReadResult, Store } from '../../dist/store/index.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const text = (ct: Uint8Array, from: number, to: number): string =>
@@ -63,4 +64,28 @@ test('If-None-Match names the tag with weak comparison, in a list, or as *', () 
   assert.equal(inmNames(b('v1'), tag), false);
   assert.equal(inmNames(b('"v1'), tag), false);
   assert.equal(inmNames(b(''), tag), false);
+});
+
+test('the store keeps types with metadata inline: the shared table of types stays for shared ones', () => {
+  const s = Store.create({ memory: 16 << 20, maxKeys: 1000, stripes: 4, maxValueSize: 1 << 20 });
+  for (let i = 0; i < 100; i++) {
+    assert.equal(s.set(b(`k${i}`), b('v'), encodeMeta(b('text/plain'), 1_700_000_000 + i, b(`t${i}`)), 0), 1);
+  }
+  const r = new ReadResult();
+  for (let i = 0; i < 100; i++) {
+    s.get(b(`k${i}`), r);
+    const m = new StoredMeta().decode(r.contentType, r.contentTypeLength);
+    assert.equal(m.born, 1_700_000_000 + i);
+    assert.equal(text(r.contentType, m.etagStart, m.etagEnd), `t${i}`);
+  }
+  // All 64 slots of the type table still free for ordinary types, which are interned.
+  const v = s.views;
+  const used = (): number => {
+    let n = 0;
+    for (let i = 0; i < 64; i++) if (v.u8[v.L.ctTable + i * 260] !== 0) n++;
+    return n;
+  };
+  assert.equal(used(), 0);
+  s.set(b('plain'), b('v'), b('image/png'), 0);
+  assert.equal(used(), 1);
 });
