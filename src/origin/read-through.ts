@@ -4,21 +4,19 @@ import { HttpError } from '../base/errors.js';
 import type { MissHandler, MissedRequest } from '../http/api.js';
 import { GetSelector } from '../http/conditional.js';
 import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
+import { CacheStatus, etagHex, writeError, writeStoredHead } from './answer.js';
 import {
-  CacheStatus,
-  etagHex,
-  spanEnd,
-  writeError,
-  writeStoredHead,
-  writeValue,
-  type ValueSource,
-} from './answer.js';
+  RemoteWaits,
+  answerWith,
+  copyOut,
+  type Announcement,
+  type RemoteHost,
+  type RemoteWait,
+} from './remote-wait.js';
 import { StoredMeta } from './meta.js';
 import type { Output } from '../http/output.js';
 import type { Conn, DateLine } from '../http/canned.js';
-import { EMPTY } from '../base/bytes.js';
 import { ReservedBody, SharedBody, type BodyMemory } from './body.js';
-import { RangeFit, resolveRange, type ByteSpan } from '../http/range.js';
 import { MAX_KEY_BYTES } from '../store/api.js';
 import { SLICE_KEY_ROOM, SliceReader } from './slices.js';
 import { answerSliced } from './sliced.js';
@@ -26,47 +24,12 @@ import { OriginMetrics, negativeAt, renderOriginMetrics } from './metrics.js';
 import { NegativeCache } from './negative.js';
 import { OriginClient } from './client.js';
 import { Fill, errorOf, statusOf, type FillHost } from './fill.js';
-import { Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
+import { Claim, FillResult, FillTable } from './fill-table.js';
 
 /** How often one request may find its fill gone without a value (no-store, died) before a 502. */
 const MAX_ATTEMPTS = 3;
 /** At most one failure log line per this many ms per thread; the others are counted in it. */
 const LOG_EVERY_MS = 1000;
-
-/** A request waiting for another thread's fill, and where the bytes it needs end (-1: unknown yet). */
-interface RemoteWaiter {
-  req: MissedRequest;
-  end: number;
-}
-
-/** Requests on this thread waiting for a fill that another thread runs. */
-interface RemoteWait {
-  slot: number;
-  seq: number;
-  reqs: RemoteWaiter[];
-  deadline: number;
-  /** The fill's memory, once its thread announced it; `total` bytes long. */
-  body: BodyMemory | null;
-  total: number;
-  contentType: Uint8Array;
-  etag: Uint8Array | null;
-  born: number;
-}
-
-/** What a filler tells the other threads when its body's memory is allocated. */
-interface Announcement {
-  slot: number;
-  seq: number;
-  /** The store reservation to reopen read-only, or the body's own memory. */
-  id?: number;
-  sab?: SharedArrayBuffer;
-  total: number;
-  contentType: string;
-  /** The origin's strong ETag (between the quotes), or null. */
-  etag: string | null;
-  /** Unix seconds the origin generated the answer. */
-  born: number;
-}
 
 /** Arrived bytes between two wake-ups of the other threads' waiters (not per chunk, not polled). */
 const PROGRESS_BATCH = 256 * 1024;
@@ -90,14 +53,14 @@ export interface ReadThroughOptions {
  * starts one. Negative answers (404/410) are remembered for --negative-ttl in a table every
  * thread shares.
  */
-export class ReadThrough implements MissHandler, FillHost {
+export class ReadThrough implements MissHandler, FillHost, RemoteHost {
   readonly hitHeader = CacheStatus.hit;
   readonly maxValueSize: number;
   readonly defaultTtl: number;
   private readonly client: OriginClient;
   private readonly table: FillTable;
   private readonly local = new Map<string, Fill>();
-  private readonly remote = new Map<string, RemoteWait>();
+  private readonly waits: RemoteWaits;
   private readonly negative: NegativeCache;
   private readonly attempts = new WeakMap<MissedRequest, number>();
   private readonly read = new ReadResult();
@@ -134,7 +97,8 @@ export class ReadThrough implements MissHandler, FillHost {
             config.threads,
           );
     if (this.slices !== null) this.slices.onNotFound = (key) => this.rememberNotFound(key);
-    this.channel.onmessage = (ev: MessageEvent) => this.announced(ev.data as Announcement);
+    this.waits = new RemoteWaits(this.table, opts.store, this.metrics, config.originTimeoutMs, this);
+    this.channel.onmessage = (ev: MessageEvent) => this.waits.announced(ev.data as Announcement);
     // The channel must not keep a draining thread alive.
     (this.channel as unknown as { unref?: () => void }).unref?.();
   }
@@ -173,7 +137,7 @@ export class ReadThrough implements MissHandler, FillHost {
           return;
         }
         this.metrics.coalesced(1);
-        this.waitRemote(t.slot, t.seq, req);
+        this.waits.join(t.slot, t.seq, req);
         return;
       case Claim.Claimed:
         // A fill that finished between the store miss and the claim left its value: no refetch.
@@ -262,117 +226,6 @@ export class ReadThrough implements MissHandler, FillHost {
     this.table.progress(fill.slot, fill.arrived);
   }
 
-  /** Another thread's fill has memory: its waiters here can be answered as bytes arrive. */
-  private announced(msg: Announcement): void {
-    const wait = this.remote.get(`${msg.slot}:${msg.seq}`);
-    if (wait === undefined || wait.body !== null) return;
-    if (msg.sab !== undefined) {
-      wait.body = new SharedBody(msg.sab);
-    } else {
-      const res = this.opts.store.openReservation(msg.id!);
-      if (res === null) return;
-      wait.body = new ReservedBody(res);
-    }
-    wait.total = msg.total;
-    wait.contentType = Buffer.from(msg.contentType, 'latin1');
-    wait.etag = msg.etag === null ? null : Buffer.from(msg.etag, 'latin1');
-    wait.born = msg.born;
-    for (const w of wait.reqs) w.end = spanEnd(w.req.range, wait.total);
-    this.answerCovered(wait);
-  }
-
-  /** Joins a fill on another thread: one Atomics.waitAsync per fill on this thread at a time. */
-  private waitRemote(slot: number, seq: number, req: MissedRequest): void {
-    const id = `${slot}:${seq}`;
-    const existing = this.remote.get(id);
-    if (existing !== undefined) {
-      existing.reqs.push({ req, end: existing.body === null ? -1 : spanEnd(req.range, existing.total) });
-      this.answerCovered(existing);
-      return;
-    }
-    const wait: RemoteWait = {
-      slot,
-      seq,
-      reqs: [{ req, end: -1 }],
-      // Bounded: a filler ends within --origin-timeout; a dead one is reset by the supervisor.
-      deadline: Date.now() + 2 * this.opts.config.originTimeoutMs + 1000,
-      body: null,
-      total: -1,
-      contentType: EMPTY,
-      etag: null,
-      born: 0,
-    };
-    this.remote.set(id, wait);
-    this.arm(id, wait);
-  }
-
-  private arm(id: string, wait: RemoteWait): void {
-    const t = this.table;
-    const words = t.words;
-    const at = t.progressIndex(wait.slot);
-    const progress = Atomics.load(words, at);
-    if (t.over(wait.slot, wait.seq)) {
-      this.remote.delete(id);
-      this.remoteDone(wait, t.resultAfter(wait.slot, wait.seq));
-      return;
-    }
-    this.answerCovered(wait);
-    const left = wait.deadline - Date.now();
-    if (left <= 0) {
-      this.remote.delete(id);
-      this.metrics.waiterTimeouts(wait.reqs.length);
-      for (const w of wait.reqs) this.error(w.req, HttpError.ORIGIN_TIMEOUT, CacheStatus.timeout);
-      return;
-    }
-    const r = waitAsync(words, at, progress, left);
-    if (r.async) void r.value.then(() => this.arm(id, wait));
-    else queueMicrotask(() => this.arm(id, wait));
-  }
-
-  /** Answers the waiters of `wait` whose span has arrived in the announced memory. */
-  private answerCovered(wait: RemoteWait): void {
-    if (wait.body === null) return;
-    const t = this.table;
-    const arrived = t.over(wait.slot, wait.seq) ? -1 : t.arrived(wait.slot);
-    if (arrived <= 0) return;
-    const ws = wait.reqs;
-    const ready: { req: MissedRequest; value: ValueSource }[] = [];
-    for (const w of ws)
-      if (w.end >= 0 && w.end <= arrived) ready.push({ req: w.req, value: this.copyOut(w.req, wait) });
-    if (ready.length === 0) return;
-    // A reservation the filler published (then perhaps evicted, its memory reused) or freed while
-    // the spans were copied out of it: the copies are thrown away, and these waiters are answered
-    // from the outcome instead (the store, or the error).
-    if (wait.body instanceof ReservedBody && !t.stillOpen(wait.slot, wait.seq)) return;
-    wait.reqs = ws.filter((w) => !(w.end >= 0 && w.end <= arrived));
-    for (const { req, value } of ready) this.answerWith(req, value, CacheStatus.collapsed);
-  }
-
-  /** The span `req` needs, copied out of (or viewed in) the fill's announced memory. */
-  private copyOut(req: MissedRequest, wait: RemoteWait): ValueSource {
-    const span: ByteSpan = { bodyStart: 0, bodyLength: 0 };
-    const fit = resolveRange(req.range, wait.total, span);
-    const start = fit === RangeFit.Partial ? span.bodyStart : 0;
-    const length =
-      !req.withBody || fit === RangeFit.Unsatisfiable
-        ? 0
-        : fit === RangeFit.Partial
-          ? span.bodyLength
-          : wait.total;
-    return {
-      bytes: wait.body!.read(start, length),
-      offset: start,
-      total: wait.total,
-      contentType: wait.contentType,
-      etag: wait.etag,
-      age: Math.max(0, Math.floor(Date.now() / 1000) - wait.born),
-    };
-  }
-
-  private answerWith(req: MissedRequest, value: ValueSource, status: Uint8Array): void {
-    req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
-  }
-
   /** An origin 404/410 for `key`: every thread answers it for --negative-ttl. */
   rememberNotFound(key: Uint8Array): void {
     const ttl = this.opts.config.negativeTtl;
@@ -381,14 +234,14 @@ export class ReadThrough implements MissHandler, FillHost {
     this.negative.remember(key, now + ttl * 1000, now);
   }
 
-  private remoteDone(wait: RemoteWait, result: FillResult): void {
+  remoteDone(wait: RemoteWait, result: FillResult): void {
     const complete = result === FillResult.Stored || result === FillResult.NotStored;
     for (const { req } of wait.reqs) {
       if (req.gone) continue;
       if (result === FillResult.Stored && this.fromStore(req, CacheStatus.collapsed)) continue;
       if (complete && wait.body instanceof SharedBody) {
         // Not stored: the whole value is in the fill's own memory.
-        this.answerWith(req, this.copyOut(req, wait), CacheStatus.collapsed);
+        answerWith(req, copyOut(req, wait), CacheStatus.collapsed);
         continue;
       }
       if (complete || result === FillResult.Died) {
@@ -429,11 +282,11 @@ export class ReadThrough implements MissHandler, FillHost {
           : etagHex(read.etagHi, read.etagLo),
       age: meta.age(Date.now()),
     };
-    req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
+    answerWith(req, value, status);
     return true;
   }
 
-  private error(req: MissedRequest, code: number, status: Uint8Array): void {
+  error(req: MissedRequest, code: number, status: Uint8Array): void {
     req.answer((out, date) => writeError(out, date, req.conn, req.withBody, code, status));
   }
 
