@@ -29,6 +29,8 @@ const W_ARRIVED = 6;
 /** Bumped (and notified) by the filler for each batch of arrived bytes and when it finishes. */
 const W_PROGRESS = 7;
 const CLAIMING = -1;
+/** 0.1 ms waits for a claim in progress to show its key, at most 20 ms in all. */
+const CLAIM_WAIT_STEPS = 200;
 const SEEDS: readonly [number, number] = [0x9e3779b9, 0x7f4a7c15];
 
 /** How a fill ended, as waiters on other threads learn it. */
@@ -95,6 +97,12 @@ export class FillTable {
       const seq = Atomics.load(w, s + W_SEQ);
       let tag = Atomics.load(w, s + W_TAG_A);
       for (let spin = 0; tag === CLAIMING && spin < 1000; spin++) tag = Atomics.load(w, s + W_TAG_A);
+      // A claimer descheduled between its two stores (a loaded machine): wait for it, bounded,
+      // rather than claim the next slot and fetch the same key twice.
+      for (let waited = 0; tag === CLAIMING && waited < CLAIM_WAIT_STEPS; waited++) {
+        Atomics.wait(w, s + W_TAG_A, CLAIMING, 0.1);
+        tag = Atomics.load(w, s + W_TAG_A);
+      }
       if (tag === a && Atomics.load(w, s + W_TAG_B) === b && Atomics.load(w, s + W_OWNER) !== 0) {
         this.slot = s / WORDS;
         this.seq = seq;
