@@ -1,7 +1,7 @@
 import type { Config } from '../base/config.js';
 import type { Logger } from '../base/log.js';
 import type { Socket } from 'node:net';
-import type { KvStore } from '../store/api.js';
+import type { KvStore, ReadResult } from '../store/api.js';
 import type { Responder } from './responder.js';
 import type { Conn, DateLine } from './canned.js';
 import type { Output } from './output.js';
@@ -37,6 +37,22 @@ export interface MissHandler {
   miss(req: MissedRequest): void;
   /** Bytes of header lines (each CRLF-terminated) added to a GET/HEAD answered from the store. */
   readonly hitHeader: Uint8Array;
+  /**
+   * Optional: writes the head of a GET/HEAD answered from the store in place of the HTTP layer's
+   * own (the read-through tier adds `Age` and the origin's ETag it keeps with the entry, and
+   * matches If-None-Match against that ETag). `status`: what `store.get` returned for `read` (not
+   * Miss); `inm`: the request's If-None-Match bytes, or null. Returns the status written: 200,
+   * 206, 304 or 416 (the caller then writes the body of a 200/206/416, none for a 304). At most
+   * 640 bytes.
+   */
+  writeStoredHead?(
+    out: Output,
+    date: DateLine,
+    conn: Conn,
+    read: ReadResult,
+    status: number,
+    inm: Uint8Array | null,
+  ): number;
   /** The tier's part of /metrics (Prometheus text, newline-terminated). */
   metricsText(): string;
 }

@@ -40,6 +40,8 @@ export class GetAnswers {
   private readonly etagEnd200: readonly Uint8Array[];
   /** Header lines added to every store answer (Cache-Status with --origin), else empty. */
   private readonly hitHeader: Uint8Array;
+  /** The miss handler writes the heads of store answers itself (Age, the origin's ETag), or null. */
+  private readonly storedHead: NonNullable<MissHandler['writeStoredHead']> | null;
 
   constructor(
     private readonly store: KvStore,
@@ -50,6 +52,7 @@ export class GetAnswers {
     private readonly missHandler: MissHandler | null,
   ) {
     this.hitHeader = missHandler === null ? EMPTY : missHandler.hitHeader;
+    this.storedHead = missHandler?.writeStoredHead?.bind(missHandler) ?? null;
     this.etagEnd200 =
       missHandler === null
         ? ETAG_END_200
@@ -97,7 +100,7 @@ export class GetAnswers {
     let inSlab =
       n !== 0 && read.body.buffer === out.slab.buffer && read.body.byteOffset === out.slab.byteOffset + at;
     let dest = at;
-    if (status === ReadStatus.Hit) {
+    if (status === ReadStatus.Hit && this.storedHead === null) {
       const headLen =
         this.date.ok200.length +
         read.contentTypeLength +
@@ -123,6 +126,10 @@ export class GetAnswers {
         read.body = Buffer.from(out.slab.subarray(at, at + n));
         inSlab = false;
       }
+    }
+    if (this.storedHead !== null) {
+      this.stored(head, conn, withBody, status, inSlab, at, n);
+      return true;
     }
     switch (status) {
       case ReadStatus.NotModified:
@@ -171,6 +178,31 @@ export class GetAnswers {
     }
     read.body = EMPTY;
     return true;
+  }
+
+  /** A store answer whose head the miss handler writes; the body goes as `get` would send it. */
+  private stored(
+    head: RequestHead,
+    conn: Conn,
+    withBody: boolean,
+    status: ReadStatus,
+    inSlab: boolean,
+    at: number,
+    n: number,
+  ): void {
+    const read = this.read;
+    const out = this.out;
+    const inm = head.inmCount === 0 ? null : head.src.subarray(head.inmStart, head.inmStart + head.inmLen);
+    const code = this.storedHead!(out, this.date, conn, read, status, inm);
+    if (code === 416) {
+      if (withBody) out.put(BODY_416);
+    } else if (code === 304) {
+      if (read.pin !== 0) this.store.unpin(read.pin);
+    } else if (inSlab) out.bodyAt(at, n);
+    else if (read.pin !== 0) out.pushViews(read.views, read.pin);
+    else if (withBody) out.body(read.body, at);
+    this.metrics.request(Route.Get, code);
+    read.body = EMPTY;
   }
 
   /** A miss with a read-through tier: the request's own copy goes to the miss handler. */

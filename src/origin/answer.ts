@@ -6,6 +6,7 @@ import {
   ERROR_RESPONSES,
   H_ETAG,
   H_ETAG_END,
+  STATUS_304,
   bytes,
   type Conn,
   type DateLine,
@@ -13,6 +14,8 @@ import {
 import type { Output } from '../http/output.js';
 import { RangeFit, resolveRange, type ByteSpan, type RangeSpec } from '../http/range.js';
 import { put416Start, putBody, putRangeLines, putValueStart } from '../http/value-head.js';
+import { ReadStatus, type ReadResult } from '../store/api.js';
+import { inmNames, type StoredMeta } from './meta.js';
 
 /**
  * The answers the read-through tier writes itself (the HTTP layer answers hits): a value, or
@@ -44,9 +47,9 @@ export interface ValueSource {
   readonly offset: number;
   readonly total: number;
   readonly contentType: Uint8Array;
-  /** 16 hex digits, or null when the value has no ETag (yet). */
+  /** The ETag between its quotes (ours: 16 hex digits; or the origin's), or null when none (yet). */
   readonly etag: Uint8Array | null;
-  /** Seconds since the origin answered. */
+  /** Seconds since the origin generated the value. */
   readonly age: number;
 }
 
@@ -90,9 +93,7 @@ export function writeValue(
   out.ensure(1024 + v.contentType.length);
   if (fit === RangeFit.Unsatisfiable) {
     put416Start(out, date, v.total);
-    out.put(status);
-    out.put(CONNECTION_LINES[conn]!);
-    out.put(CRLF);
+    tail(out, conn, status, v.age);
     if (withBody) out.put(BODY_416);
     return 416;
   }
@@ -106,12 +107,7 @@ export function writeValue(
     out.put(H_ETAG_END);
   }
   putRangeLines(out, partial, start, length, v.total);
-  out.put(status);
-  out.put(AGE);
-  out.decimal(v.age);
-  out.put(CRLF);
-  out.put(CONNECTION_LINES[conn]!);
-  out.put(CRLF);
+  tail(out, conn, status, v.age);
   if (withBody && length !== 0) {
     const b = v.bytes;
     // A Buffer view (the fill's memory may be a SharedArrayBuffer); never rewritten once arrived,
@@ -119,6 +115,71 @@ export function writeValue(
     putBody(out, Buffer.from(b.buffer, b.byteOffset + start - v.offset, length));
   }
   return partial ? 206 : 200;
+}
+
+/**
+ * The head of a GET/HEAD answered from the store (the HTTP layer writes the body): what the HTTP
+ * layer would write, plus `Age` and, for a value from the origin, the origin's ETag in place of
+ * ours, with If-None-Match matched against it. `status` is what `store.get` returned for `read`.
+ * Returns 200, 206, 304 or 416; at most 640 bytes (a 255-byte content type holds the type and
+ * the metadata together).
+ */
+export function writeStoredHead(
+  out: Output,
+  date: DateLine,
+  conn: Conn,
+  read: ReadResult,
+  status: number,
+  inm: Uint8Array | null,
+  meta: StoredMeta,
+): number {
+  const ct = read.contentType;
+  meta.decode(ct, read.contentTypeLength);
+  const originTag = meta.etagEnd > meta.etagStart;
+  const age = meta.age(Date.now());
+  out.ensure(1024);
+  if (
+    originTag &&
+    inm !== null &&
+    (status === ReadStatus.Hit || status === ReadStatus.Partial) &&
+    inmNames(inm, ct.subarray(meta.etagStart, meta.etagEnd))
+  ) {
+    status = ReadStatus.NotModified;
+  }
+  if (status === ReadStatus.RangeNotSatisfiable) {
+    put416Start(out, date, read.totalLength);
+    tail(out, conn, CacheStatus.hit, age);
+    return 416;
+  }
+  const partial = status === ReadStatus.Partial;
+  if (status === ReadStatus.NotModified) {
+    out.put(STATUS_304);
+    out.put(date.line);
+  } else {
+    const length = partial ? read.bodyLength : read.totalLength;
+    putValueStart(out, date, partial, ct, meta.typeLength, length);
+  }
+  out.put(H_ETAG);
+  if (originTag) out.putRange(ct, meta.etagStart, meta.etagEnd - meta.etagStart);
+  else out.hex64(read.etagHi, read.etagLo);
+  out.put(H_ETAG_END);
+  if (status === ReadStatus.NotModified) {
+    tail(out, conn, CacheStatus.hit, age);
+    return 304;
+  }
+  putRangeLines(out, partial, read.bodyStart, read.bodyLength, read.totalLength);
+  tail(out, conn, CacheStatus.hit, age);
+  return partial ? 206 : 200;
+}
+
+/** Cache-Status, Age, the Connection line and the end of the head. */
+function tail(out: Output, conn: Conn, status: Uint8Array, age: number): void {
+  out.put(status);
+  out.put(AGE);
+  out.decimal(age);
+  out.put(CRLF);
+  out.put(CONNECTION_LINES[conn]!);
+  out.put(CRLF);
 }
 
 /** Writes the canned answer of HttpError `code` with a Cache-Status line; returns the status. */

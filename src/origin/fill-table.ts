@@ -24,11 +24,13 @@ const W_SEQ = 3;
 const W_RESULT = 4;
 /** Requests (from every thread) waiting for this fill, for --origin-max-waiters. */
 const W_WAITERS = 5;
-/** Body bytes arrived so far (the filler stores it before it bumps W_PROGRESS). */
+/** Body bytes arrived so far (the filler stores it before it bumps W_PROGRESS); -1 once closing. */
 const W_ARRIVED = 6;
 /** Bumped (and notified) by the filler for each batch of arrived bytes and when it finishes. */
 const W_PROGRESS = 7;
 const CLAIMING = -1;
+/** 0.1 ms waits for a claim in progress to show its key, at most 20 ms in all. */
+const CLAIM_WAIT_STEPS = 200;
 const SEEDS: readonly [number, number] = [0x9e3779b9, 0x7f4a7c15];
 
 /** How a fill ended, as waiters on other threads learn it. */
@@ -95,6 +97,12 @@ export class FillTable {
       const seq = Atomics.load(w, s + W_SEQ);
       let tag = Atomics.load(w, s + W_TAG_A);
       for (let spin = 0; tag === CLAIMING && spin < 1000; spin++) tag = Atomics.load(w, s + W_TAG_A);
+      // A claimer descheduled between its two stores (a loaded machine): wait for it, bounded,
+      // rather than claim the next slot and fetch the same key twice.
+      for (let waited = 0; tag === CLAIMING && waited < CLAIM_WAIT_STEPS; waited++) {
+        Atomics.wait(w, s + W_TAG_A, CLAIMING, 0.1);
+        tag = Atomics.load(w, s + W_TAG_A);
+      }
       if (tag === a && Atomics.load(w, s + W_TAG_B) === b && Atomics.load(w, s + W_OWNER) !== 0) {
         this.slot = s / WORDS;
         this.seq = seq;
@@ -141,6 +149,23 @@ export class FillTable {
     Atomics.notify(this.w, s + W_PROGRESS);
   }
 
+  /**
+   * The filler, before it publishes or frees the body's memory: from now on a waiter elsewhere must
+   * not take bytes from that memory (`arrived` reads -1), and one that copied some meanwhile
+   * throws its copy away (see `stillOpen`).
+   */
+  closing(slot: number): void {
+    Atomics.store(this.w, slot * WORDS + W_ARRIVED, -1);
+  }
+
+  /**
+   * After copying bytes out of a fill's memory: whether that memory was still the fill's, unpublished
+   * and not freed, for the whole copy (the fill named by `seq` is still in flight and not closing).
+   */
+  stillOpen(slot: number, seq: number): boolean {
+    return !this.over(slot, seq) && Atomics.load(this.w, slot * WORDS + W_ARRIVED) >= 0;
+  }
+
   get words(): Int32Array {
     return this.w;
   }
@@ -164,6 +189,19 @@ export class FillTable {
     Atomics.store(w, s + W_SEQ, next);
     Atomics.add(w, s + W_PROGRESS, 1);
     Atomics.notify(w, s + W_PROGRESS);
+  }
+
+  /**
+   * A thread died, before its store reservations are reclaimed: no waiter elsewhere takes bytes
+   * from the memory of the fills it owned any more (the reclaim frees that memory).
+   */
+  closeOwner(owner: number): void {
+    for (let slot = 0; slot < FILL_SLOTS; slot++) {
+      const s = slot * WORDS;
+      if (Atomics.load(this.w, s + W_OWNER) === owner && Atomics.load(this.w, s + W_TAG_A) !== 0) {
+        this.closing(slot);
+      }
+    }
   }
 
   /** A thread died: every fill it owned ends as Died (its waiters refetch). Returns how many. */

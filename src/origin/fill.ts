@@ -8,6 +8,7 @@ import { FillResult } from './fill-table.js';
 import { ReservedBody, type BodyMemory } from './body.js';
 import { RangeFit, resolveRange, type ByteSpan, type RangeSpec } from '../http/range.js';
 import { SetOutcome } from '../store/api.js';
+import { encodeMeta, originAge, strongEtag } from './meta.js';
 
 /** One request waiting on this thread for a fill, and where the bytes it needs end. */
 interface Waiter {
@@ -34,6 +35,8 @@ export interface FillHost {
   allocate(fill: Fill, length: number, keep: boolean): BodyMemory | FillResult;
   /** More bytes arrived (the host tells other threads in batches). */
   progressed(fill: Fill): void;
+  /** The body's memory is about to be published or freed: other threads stop reading it. */
+  closing(fill: Fill): void;
 }
 
 const DEFAULT_TYPE = Buffer.from('application/octet-stream', 'latin1');
@@ -54,7 +57,12 @@ export class Fill implements FetchSink {
   total = -1;
   arrived = 0;
   contentType: Uint8Array = DEFAULT_TYPE;
+  /** What the entry's content type holds: the type and the metadata (src/origin/meta.ts). */
+  storedType: Uint8Array = DEFAULT_TYPE;
+  /** The origin's strong ETag, else ours once stored (between the quotes); null until known. */
   etag: Uint8Array | null = null;
+  /** Unix seconds the origin generated the answer (for Age). */
+  born = 0;
   keep = true;
   ttl = 0;
   private waiters: Waiter[] = [];
@@ -107,6 +115,9 @@ export class Fill implements FetchSink {
     const ct = headers['content-type'];
     if (typeof ct === 'string' && ct.length > 0 && ct.length <= 255)
       this.contentType = Buffer.from(ct, 'latin1');
+    this.born = Math.floor(Date.now() / 1000) - originAge(headers);
+    this.etag = strongEtag(headers);
+    this.storedType = encodeMeta(this.contentType, this.born, this.etag);
     if (length >= 0) {
       this.total = length;
       const body = this.host.allocate(this, length, this.keep);
@@ -169,13 +180,15 @@ export class Fill implements FetchSink {
       // Everyone still waiting is answered from the reservation, then it becomes the value.
       this.stored = true;
       this.answerArrived();
+      this.host.closing(this);
       const outcome = body.res.publish(this.total);
       if (outcome === SetOutcome.Created || outcome === SetOutcome.Replaced) result = FillResult.Stored;
     } else {
       if (body === null) this.bytes = this.bytes.subarray(0, this.total);
       if (this.keep && body === null) {
-        this.etag = this.host.store(this.key, this.bytes, this.contentType, this.ttl);
-        if (this.etag !== null) result = FillResult.Stored;
+        const ours = this.host.store(this.key, this.bytes, this.storedType, this.ttl);
+        if (ours !== null) result = FillResult.Stored;
+        this.etag ??= ours;
       }
       this.stored = result === FillResult.Stored;
       this.answerArrived();
@@ -204,7 +217,10 @@ export class Fill implements FetchSink {
     }
     this.waiters = [];
     this.bytes = new Uint8Array(0);
-    if (this.body instanceof ReservedBody) this.body.res.abort();
+    if (this.body instanceof ReservedBody) {
+      this.host.closing(this);
+      this.body.res.abort();
+    }
     this.host.finished(this, result, detail);
   }
 
@@ -258,7 +274,7 @@ export class Fill implements FetchSink {
       total: this.total,
       contentType: this.contentType,
       etag: this.etag,
-      age: 0,
+      age: Math.max(0, Math.floor(Date.now() / 1000) - this.born),
     };
   }
 }

@@ -1,4 +1,5 @@
 import { FillResult, FillTable, fillSlotBytes } from './fill-table.js';
+import { NEGATIVE_BYTES } from './negative.js';
 
 /**
  * Read-through counters, one block per thread (single writer each) in the fill table's
@@ -23,9 +24,14 @@ function blockAt(threadIndex: number): number {
   return fillSlotBytes() + threadIndex * WORDS * 8;
 }
 
-/** The whole shared buffer of the read-through tier: fill slots, then the counters. */
-export function fillTableBytes(threads: number): number {
+/** Where the shared negative cache (src/origin/negative.ts) starts: after the counters. */
+export function negativeAt(threads: number): number {
   return fillSlotBytes() + threads * WORDS * 8;
+}
+
+/** The whole shared buffer of the read-through tier: fill slots, the counters, the negative cache. */
+export function fillTableBytes(threads: number): number {
+  return negativeAt(threads) + NEGATIVE_BYTES;
 }
 
 const RESULT_LABELS: Record<number, string> = {

@@ -4,51 +4,32 @@ import { HttpError } from '../base/errors.js';
 import type { MissHandler, MissedRequest } from '../http/api.js';
 import { GetSelector } from '../http/conditional.js';
 import { ReadResult, ReadStatus, SetOutcome, type KvStore } from '../store/api.js';
-import { CacheStatus, etagHex, spanEnd, writeError, writeValue } from './answer.js';
-import { EMPTY } from '../base/bytes.js';
+import { CacheStatus, etagHex, writeError, writeStoredHead } from './answer.js';
+import {
+  RemoteWaits,
+  answerWith,
+  copyOut,
+  type Announcement,
+  type RemoteHost,
+  type RemoteWait,
+} from './remote-wait.js';
+import { StoredMeta } from './meta.js';
+import type { Output } from '../http/output.js';
+import type { Conn, DateLine } from '../http/canned.js';
 import { ReservedBody, SharedBody, type BodyMemory } from './body.js';
-import { RangeFit, resolveRange, type ByteSpan } from '../http/range.js';
 import { MAX_KEY_BYTES } from '../store/api.js';
 import { SLICE_KEY_ROOM, SliceReader } from './slices.js';
 import { answerSliced } from './sliced.js';
-import { OriginMetrics, renderOriginMetrics } from './metrics.js';
+import { OriginMetrics, negativeAt, renderOriginMetrics } from './metrics.js';
+import { NegativeCache } from './negative.js';
 import { OriginClient } from './client.js';
 import { Fill, errorOf, statusOf, type FillHost } from './fill.js';
-import { Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
+import { Claim, FillResult, FillTable } from './fill-table.js';
 
 /** How often one request may find its fill gone without a value (no-store, died) before a 502. */
 const MAX_ATTEMPTS = 3;
 /** At most one failure log line per this many ms per thread; the others are counted in it. */
 const LOG_EVERY_MS = 1000;
-
-/** A request waiting for another thread's fill, and where the bytes it needs end (-1: unknown yet). */
-interface RemoteWaiter {
-  req: MissedRequest;
-  end: number;
-}
-
-/** Requests on this thread waiting for a fill that another thread runs. */
-interface RemoteWait {
-  slot: number;
-  seq: number;
-  reqs: RemoteWaiter[];
-  deadline: number;
-  /** The fill's memory, once its thread announced it; `total` bytes long. */
-  body: BodyMemory | null;
-  total: number;
-  contentType: Uint8Array;
-}
-
-/** What a filler tells the other threads when its body's memory is allocated. */
-interface Announcement {
-  slot: number;
-  seq: number;
-  /** The store reservation to reopen read-only, or the body's own memory. */
-  id?: number;
-  sab?: SharedArrayBuffer;
-  total: number;
-  contentType: string;
-}
 
 /** Arrived bytes between two wake-ups of the other threads' waiters (not per chunk, not polled). */
 const PROGRESS_BATCH = 256 * 1024;
@@ -69,19 +50,21 @@ export interface ReadThroughOptions {
 /**
  * The read-through tier of one thread (the HTTP layer's MissHandler): a miss joins the fill in
  * flight for its key on this thread, or on another thread (through the shared fill table), or
- * starts one. Negative answers (404/410) are remembered per thread for --negative-ttl.
+ * starts one. Negative answers (404/410) are remembered for --negative-ttl in a table every
+ * thread shares.
  */
-export class ReadThrough implements MissHandler, FillHost {
+export class ReadThrough implements MissHandler, FillHost, RemoteHost {
   readonly hitHeader = CacheStatus.hit;
   readonly maxValueSize: number;
   readonly defaultTtl: number;
   private readonly client: OriginClient;
   private readonly table: FillTable;
   private readonly local = new Map<string, Fill>();
-  private readonly remote = new Map<string, RemoteWait>();
-  private readonly negative = new Map<string, number>();
+  private readonly waits: RemoteWaits;
+  private readonly negative: NegativeCache;
   private readonly attempts = new WeakMap<MissedRequest, number>();
   private readonly read = new ReadResult();
+  private readonly meta = new StoredMeta();
   private readonly selector = new GetSelector();
   private lastLog = 0;
   private suppressed = 0;
@@ -97,6 +80,7 @@ export class ReadThrough implements MissHandler, FillHost {
     this.client = new OriginClient(config.origin, config.originConnections, config.originTimeoutMs);
     this.table = new FillTable(opts.fills);
     this.metrics = new OriginMetrics(opts.fills, opts.threadIndex);
+    this.negative = new NegativeCache(opts.fills, negativeAt(config.threads));
     this.slices =
       config.originSlice === 0
         ? null
@@ -112,7 +96,9 @@ export class ReadThrough implements MissHandler, FillHost {
             config.memory / 2,
             config.threads,
           );
-    this.channel.onmessage = (ev: MessageEvent) => this.announced(ev.data as Announcement);
+    if (this.slices !== null) this.slices.onNotFound = (key) => this.rememberNotFound(key);
+    this.waits = new RemoteWaits(this.table, opts.store, this.metrics, config.originTimeoutMs, this);
+    this.channel.onmessage = (ev: MessageEvent) => this.waits.announced(ev.data as Announcement);
     // The channel must not keep a draining thread alive.
     (this.channel as unknown as { unref?: () => void }).unref?.();
   }
@@ -120,13 +106,9 @@ export class ReadThrough implements MissHandler, FillHost {
   miss(req: MissedRequest): void {
     if (req.gone) return;
     const name = Buffer.from(req.key.buffer, req.key.byteOffset, req.key.length).toString('latin1');
-    const negUntil = this.negative.get(name);
-    if (negUntil !== undefined) {
-      if (Date.now() < negUntil) {
-        this.error(req, HttpError.ORIGIN_NOT_FOUND, CacheStatus.negative);
-        return;
-      }
-      this.negative.delete(name);
+    if (this.opts.config.negativeTtl > 0 && this.negative.has(req.key, Date.now())) {
+      this.error(req, HttpError.ORIGIN_NOT_FOUND, CacheStatus.negative);
+      return;
     }
     if (this.slices !== null && req.key.length <= MAX_KEY_BYTES - SLICE_KEY_ROOM) {
       answerSliced(this.slices, req).catch((e: unknown) => {
@@ -155,7 +137,7 @@ export class ReadThrough implements MissHandler, FillHost {
           return;
         }
         this.metrics.coalesced(1);
-        this.waitRemote(name, t.slot, t.seq, req);
+        this.waits.join(t.slot, t.seq, req);
         return;
       case Claim.Claimed:
         // A fill that finished between the store miss and the claim left its value: no refetch.
@@ -190,13 +172,13 @@ export class ReadThrough implements MissHandler, FillHost {
   finished(fill: Fill, result: FillResult, detail: string): void {
     const name = Buffer.from(fill.key.buffer, fill.key.byteOffset, fill.key.length).toString('latin1');
     if (this.local.get(name) === fill) this.local.delete(name);
+    // Remembered before the slot is freed: a request on another thread that no longer finds the
+    // fill finds the negative answer instead of fetching again.
+    if (result === FillResult.NotFound) this.rememberNotFound(fill.key);
     if (fill.slot >= 0) this.table.finish(fill.slot, result);
     this.metrics.release(fill.reserved);
     fill.reserved = 0;
     this.metrics.fetched(result, Date.now() - fill.startedAt, fill.arrived);
-    if (result === FillResult.NotFound && this.opts.config.negativeTtl > 0) {
-      this.negative.set(name, Date.now() + this.opts.config.negativeTtl * 1000);
-    }
     if (result !== FillResult.Stored && result !== FillResult.NotStored && result !== FillResult.NotFound) {
       this.logFailure(name, result, detail);
     }
@@ -207,22 +189,35 @@ export class ReadThrough implements MissHandler, FillHost {
     let body: BodyMemory;
     let msg: Announcement;
     const contentType = Buffer.from(fill.contentType).toString('latin1');
+    const etag = fill.etag === null ? null : Buffer.from(fill.etag).toString('latin1');
     if (keep) {
       // The value's own place in the store, inside --memory; other threads reopen it by id.
-      const res = store.reserve(fill.key, length, fill.contentType, fill.ttl);
+      const res = store.reserve(fill.key, length, fill.storedType, fill.ttl);
       if (typeof res === 'number') return FillResult.NoMemory;
       body = new ReservedBody(res);
-      msg = { slot: fill.slot, seq: fill.seq, id: res.id, total: length, contentType };
+      msg = { slot: fill.slot, seq: fill.seq, id: res.id, total: length, contentType, etag, born: fill.born };
     } else {
       // Served, not stored: memory of its own, at most half of --memory for all such fills.
       if (!this.metrics.reserve(length, config.memory / 2, config.threads)) return FillResult.NoMemory;
       fill.reserved = length;
       const shared = new SharedBody(new SharedArrayBuffer(length));
       body = shared;
-      msg = { slot: fill.slot, seq: fill.seq, sab: shared.sab, total: length, contentType };
+      msg = {
+        slot: fill.slot,
+        seq: fill.seq,
+        sab: shared.sab,
+        total: length,
+        contentType,
+        etag,
+        born: fill.born,
+      };
     }
     if (fill.slot >= 0) this.channel.postMessage(msg);
     return body;
+  }
+
+  closing(fill: Fill): void {
+    if (fill.slot >= 0) this.table.closing(fill.slot);
   }
 
   progressed(fill: Fill): void {
@@ -231,116 +226,22 @@ export class ReadThrough implements MissHandler, FillHost {
     this.table.progress(fill.slot, fill.arrived);
   }
 
-  /** Another thread's fill has memory: its waiters here can be answered as bytes arrive. */
-  private announced(msg: Announcement): void {
-    const wait = this.remote.get(`${msg.slot}:${msg.seq}`);
-    if (wait === undefined || wait.body !== null) return;
-    if (msg.sab !== undefined) {
-      wait.body = new SharedBody(msg.sab);
-    } else {
-      const res = this.opts.store.openReservation(msg.id!);
-      if (res === null) return;
-      wait.body = new ReservedBody(res);
-    }
-    wait.total = msg.total;
-    wait.contentType = Buffer.from(msg.contentType, 'latin1');
-    for (const w of wait.reqs) w.end = spanEnd(w.req.range, wait.total);
-    this.answerCovered(wait);
+  /** An origin 404/410 for `key`: every thread answers it for --negative-ttl. */
+  rememberNotFound(key: Uint8Array): void {
+    const ttl = this.opts.config.negativeTtl;
+    if (ttl <= 0) return;
+    const now = Date.now();
+    this.negative.remember(key, now + ttl * 1000, now);
   }
 
-  /** Joins a fill on another thread: one Atomics.waitAsync per fill on this thread at a time. */
-  private waitRemote(name: string, slot: number, seq: number, req: MissedRequest): void {
-    const id = `${slot}:${seq}`;
-    const existing = this.remote.get(id);
-    if (existing !== undefined) {
-      existing.reqs.push({ req, end: existing.body === null ? -1 : spanEnd(req.range, existing.total) });
-      this.answerCovered(existing);
-      return;
-    }
-    const wait: RemoteWait = {
-      slot,
-      seq,
-      reqs: [{ req, end: -1 }],
-      // Bounded: a filler ends within --origin-timeout; a dead one is reset by the supervisor.
-      deadline: Date.now() + 2 * this.opts.config.originTimeoutMs + 1000,
-      body: null,
-      total: -1,
-      contentType: EMPTY,
-    };
-    this.remote.set(id, wait);
-    this.arm(name, id, wait);
-  }
-
-  private arm(name: string, id: string, wait: RemoteWait): void {
-    const t = this.table;
-    const words = t.words;
-    const at = t.progressIndex(wait.slot);
-    const progress = Atomics.load(words, at);
-    if (t.over(wait.slot, wait.seq)) {
-      this.remote.delete(id);
-      this.remoteDone(name, wait, t.resultAfter(wait.slot, wait.seq));
-      return;
-    }
-    this.answerCovered(wait);
-    const left = wait.deadline - Date.now();
-    if (left <= 0) {
-      this.remote.delete(id);
-      this.metrics.waiterTimeouts(wait.reqs.length);
-      for (const w of wait.reqs) this.error(w.req, HttpError.ORIGIN_TIMEOUT, CacheStatus.timeout);
-      return;
-    }
-    const r = waitAsync(words, at, progress, left);
-    if (r.async) void r.value.then(() => this.arm(name, id, wait));
-    else queueMicrotask(() => this.arm(name, id, wait));
-  }
-
-  /** Answers the waiters of `wait` whose span has arrived in the announced memory. */
-  private answerCovered(wait: RemoteWait): void {
-    if (wait.body === null) return;
-    const arrived = this.table.over(wait.slot, wait.seq) ? -1 : this.table.arrived(wait.slot);
-    if (arrived <= 0) return;
-    let keep = 0;
-    const ws = wait.reqs;
-    for (let i = 0; i < ws.length; i++) {
-      const w = ws[i]!;
-      if (w.end >= 0 && w.end <= arrived) this.fromBytes(w.req, wait, CacheStatus.collapsed);
-      else ws[keep++] = w;
-    }
-    ws.length = keep;
-  }
-
-  private fromBytes(req: MissedRequest, wait: RemoteWait, status: Uint8Array): void {
-    const span: ByteSpan = { bodyStart: 0, bodyLength: 0 };
-    const fit = resolveRange(req.range, wait.total, span);
-    const start = fit === RangeFit.Partial ? span.bodyStart : 0;
-    const length =
-      !req.withBody || fit === RangeFit.Unsatisfiable
-        ? 0
-        : fit === RangeFit.Partial
-          ? span.bodyLength
-          : wait.total;
-    const value = {
-      bytes: wait.body!.read(start, length),
-      offset: start,
-      total: wait.total,
-      contentType: wait.contentType,
-      etag: null,
-      age: 0,
-    };
-    req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
-  }
-
-  private remoteDone(name: string, wait: RemoteWait, result: FillResult): void {
-    if (result === FillResult.NotFound && this.opts.config.negativeTtl > 0) {
-      this.negative.set(name, Date.now() + this.opts.config.negativeTtl * 1000);
-    }
+  remoteDone(wait: RemoteWait, result: FillResult): void {
     const complete = result === FillResult.Stored || result === FillResult.NotStored;
     for (const { req } of wait.reqs) {
       if (req.gone) continue;
       if (result === FillResult.Stored && this.fromStore(req, CacheStatus.collapsed)) continue;
       if (complete && wait.body instanceof SharedBody) {
         // Not stored: the whole value is in the fill's own memory.
-        this.fromBytes(req, wait, CacheStatus.collapsed);
+        answerWith(req, copyOut(req, wait), CacheStatus.collapsed);
         continue;
       }
       if (complete || result === FillResult.Died) {
@@ -369,19 +270,23 @@ export class ReadThrough implements MissHandler, FillHost {
     const got = this.opts.store.get(req.key, read);
     read.select = null;
     if (got === ReadStatus.Miss) return false;
+    const meta = this.meta.decode(read.contentType, read.contentTypeLength);
     const value = {
       bytes: read.body,
       offset: got === ReadStatus.Partial ? read.bodyStart : 0,
       total: read.totalLength,
-      contentType: Buffer.from(read.contentType.subarray(0, read.contentTypeLength)),
-      etag: etagHex(read.etagHi, read.etagLo),
-      age: 0,
+      contentType: Buffer.from(read.contentType.subarray(0, meta.typeLength)),
+      etag:
+        meta.etagEnd > meta.etagStart
+          ? Buffer.from(read.contentType.subarray(meta.etagStart, meta.etagEnd))
+          : etagHex(read.etagHi, read.etagLo),
+      age: meta.age(Date.now()),
     };
-    req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, req.range, value, status));
+    answerWith(req, value, status);
     return true;
   }
 
-  private error(req: MissedRequest, code: number, status: Uint8Array): void {
+  error(req: MissedRequest, code: number, status: Uint8Array): void {
     req.answer((out, date) => writeError(out, date, req.conn, req.withBody, code, status));
   }
 
@@ -399,6 +304,17 @@ export class ReadThrough implements MissHandler, FillHost {
     });
     this.lastLog = now;
     this.suppressed = 0;
+  }
+
+  writeStoredHead(
+    out: Output,
+    date: DateLine,
+    conn: Conn,
+    read: ReadResult,
+    status: number,
+    inm: Uint8Array | null,
+  ): number {
+    return writeStoredHead(out, date, conn, read, status, inm, this.meta);
   }
 
   metricsText(): string {

@@ -28,8 +28,8 @@ export async function answerSliced(reader: SliceReader, req: MissedRequest): Pro
     offset: 0,
     total,
     contentType: head.contentType,
-    etag: null,
-    age: 0,
+    etag: head.etag,
+    age: Math.max(0, Math.floor(Date.now() / 1000) - head.born),
   };
   if (fit === RangeFit.Unsatisfiable) {
     req.answer((out, date) => writeValue(out, date, req.conn, req.withBody, r, empty, CacheStatus.hit));
@@ -53,8 +53,21 @@ export async function answerSliced(reader: SliceReader, req: MissedRequest): Pro
   }
   const hit = head.hit && parts.every((p) => p.hit);
   const status = hit ? CacheStatus.hit : CacheStatus.stored;
+  // Age: of the oldest slice used. The origin's ETag only when every slice was fetched under the
+  // same one (slices fetched at different times may come from different versions of the object).
+  let born = head.born;
+  let sameTag = head.etag !== null;
+  for (const p of parts) {
+    born = Math.min(born, p.born);
+    sameTag &&= p.etag !== null && Buffer.compare(p.etag, head.etag!) === 0;
+  }
+  const whole = {
+    ...empty,
+    etag: sameTag ? head.etag : null,
+    age: Math.max(0, Math.floor(Date.now() / 1000) - born),
+  };
   req.answer((out, date) => {
-    const code = writeValue(out, date, req.conn, false, r, empty, status);
+    const code = writeValue(out, date, req.conn, false, r, whole, status);
     let at = start;
     for (const p of parts) {
       const to = Math.min(end, p.offset + p.bytes.length);

@@ -1,18 +1,20 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { KvStore } from '../store/api.js';
-import { ReadResult, ReadStatus, SetOutcome } from '../store/api.js';
+import { ReadResult, ReadStatus, SetOutcome, type Reservation } from '../store/api.js';
 import { GetSelector } from '../http/conditional.js';
 import { RangeKind } from '../http/range.js';
 import { parseCacheControl } from './cache-control.js';
 import { FetchFailure, type OriginClient } from './client.js';
 import { Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
 import type { OriginMetrics } from './metrics.js';
+import { StoredMeta, encodeMeta, originAge, strongEtag } from './meta.js';
 
 /**
  * --origin-slice: an origin object is kept as fixed-size slices, each its own store entry
  * (own eviction and TTL) under the key followed by `\0slice:<n>`, fetched with
  * `Range: bytes=<n*S>-<n*S+S-1>`; the object's total length comes from the origin's
- * Content-Range and is kept with each slice (in its stored content type, `<total> <type>`).
+ * Content-Range and is kept with each slice (in its stored content type, `<total> <type>`, the
+ * type followed by the metadata of src/origin/meta.ts: when the slice was generated, its ETag).
  * One fetch per slice: coalesced on this thread by a promise per slice, across threads through
  * the shared fill table.
  */
@@ -24,11 +26,21 @@ export interface SlicePart {
   offset: number;
   total: number;
   contentType: Uint8Array;
+  /** Unix seconds the origin generated this slice's answer. */
+  born: number;
+  /** The origin's strong ETag for the slice's answer (between the quotes), or null. */
+  etag: Uint8Array | null;
   /** Came from the store (no origin request on its behalf). */
   hit: boolean;
 }
 
 export type SliceOutcome = SlicePart | FillResult;
+
+/** A fetch's outcome for the requests of this thread: IN_STORE: published, read your span there. */
+const IN_STORE = 0;
+type Fetched = SliceOutcome | typeof IN_STORE;
+/** How often one request may find its slice gone from the store right after a fetch. */
+const MAX_ATTEMPTS = 3;
 
 const SLICE_MARK = Buffer.from('\0slice:', 'latin1');
 
@@ -45,10 +57,13 @@ export function sliceKey(key: Uint8Array, n: number): Uint8Array {
 export const SLICE_KEY_ROOM = 24;
 
 export class SliceReader {
-  private readonly inFlight = new Map<string, Promise<SliceOutcome>>();
+  private readonly inFlight = new Map<string, Promise<Fetched>>();
   private readonly read = new ReadResult();
+  private readonly meta = new StoredMeta();
   private readonly selector = new GetSelector();
   private readonly table: FillTable;
+  /** Told of an origin 404/410 for an object (the shared negative cache), before its slot frees. */
+  onNotFound: (key: Uint8Array) => void = () => {};
 
   constructor(
     private readonly store: KvStore,
@@ -69,21 +84,26 @@ export class SliceReader {
   /** Bytes [from, to) of slice `n` of `key` (clamped to the object), from the store or the origin. */
   async part(key: Uint8Array, n: number, from: number, to: number): Promise<SliceOutcome> {
     const sk = sliceKey(key, n);
-    const stored = this.fromStore(sk, n, from, to);
-    if (stored !== null) return stored;
     const name = Buffer.from(sk).toString('latin1');
-    let p = this.inFlight.get(name);
-    if (p === undefined) {
-      p = this.fetchShared(key, sk, n).finally(() => this.inFlight.delete(name));
-      this.inFlight.set(name, p);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const stored = this.fromStore(sk, n, from, to);
+      if (stored !== null) return attempt === 0 ? stored : { ...stored, hit: false };
+      let p = this.inFlight.get(name);
+      if (p === undefined) {
+        p = this.fetchShared(key, sk, n).finally(() => this.inFlight.delete(name));
+        this.inFlight.set(name, p);
+      }
+      const got = await p;
+      // Stored: each request reads its own span from the store (evicted already: fetched again).
+      if (got === IN_STORE) continue;
+      if (typeof got === 'number') return got;
+      return { ...got, hit: false };
     }
-    const got = await p;
-    if (typeof got === 'number') return got;
-    return { ...got, hit: false };
+    return FillResult.Failed;
   }
 
   /** One fetch of slice `n` for every thread: claim it, or wait for the thread that did. */
-  private async fetchShared(key: Uint8Array, sk: Uint8Array, n: number): Promise<SliceOutcome> {
+  private async fetchShared(key: Uint8Array, sk: Uint8Array, n: number): Promise<Fetched> {
     const t = this.table;
     const [a, b] = FillTable.tags(sk);
     const claim = t.claim(a, b, this.ownerId);
@@ -104,55 +124,56 @@ export class SliceReader {
         return FillResult.Timeout;
       }
       const result = t.resultAfter(slot, seq);
-      if (result === FillResult.Stored) {
-        const part = this.fromStore(sk, n, n * this.size, (n + 1) * this.size);
-        if (part !== null) return part;
-      } else if (result !== FillResult.NotStored && result !== FillResult.Died) {
-        return result;
-      }
-      // Not stored (or gone, or its thread died): fetch it here, uncoalesced.
+      if (result === FillResult.Stored) return IN_STORE;
+      if (result !== FillResult.NotStored && result !== FillResult.Died) return result;
+      // Not stored (or its thread died): fetch it here, uncoalesced.
       return this.fetch(key, sk, n, -1);
     }
     return this.fetch(key, sk, n, claim === Claim.Claimed ? t.slot : -1);
   }
 
-  private fetch(key: Uint8Array, sk: Uint8Array, n: number, slot: number): Promise<SliceOutcome> {
+  /**
+   * Fetches slice `n`. A slice to be kept lands in a store reservation as it arrives (inside
+   * --memory, published when complete: IN_STORE); one that is not (no-store/private) in memory of
+   * its own, under the fill budget, and comes back as bytes.
+   */
+  private fetch(key: Uint8Array, sk: Uint8Array, n: number, slot: number): Promise<Fetched> {
     const first = n * this.size;
-    return new Promise<SliceOutcome>((resolve) => {
+    return new Promise<Fetched>((resolve) => {
       let total = -1;
       let body: Uint8Array = new Uint8Array(0);
+      let res: Reservation | null = null;
+      let length = 0;
       let arrived = 0;
-      let keep = true;
-      let ttl = this.defaultTtl;
       let type = 'application/octet-stream';
+      let born = 0;
+      let etag: Uint8Array | null = null;
       const startedAt = Date.now();
       let reserved = 0;
-      const end = (r: SliceOutcome): void => {
+      const end = (r: Fetched, result: FillResult): void => {
         this.metrics.release(reserved);
         reserved = 0;
-        const stored = typeof r !== 'number' && keep && r.bytes.length !== 0;
-        const result = typeof r === 'number' ? r : stored ? FillResult.Stored : FillResult.NotStored;
+        // Waiters never read a slice's reservation (they read the store once it is published).
+        if (res !== null && result !== FillResult.Stored) res.abort();
+        if (result === FillResult.NotFound) this.onNotFound(key);
         if (slot >= 0) this.table.finish(slot, result);
         this.metrics.fetched(result, Date.now() - startedAt, arrived);
         resolve(r);
       };
+      const failed = (result: FillResult): void => end(result, result);
       this.client.fetch(this.client.pathOf(key), first, first + this.size - 1, {
         onHead: (status: number, h: IncomingHttpHeaders): boolean => {
           if (status === 404 || status === 410) {
-            end(FillResult.NotFound);
+            failed(FillResult.NotFound);
             return false;
           }
           const cr = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(h['content-range'] ?? ''));
           const unsat = /^bytes \*\/(\d+)$/.exec(String(h['content-range'] ?? ''));
           if (status === 416 && unsat !== null) {
             // Past the end: an empty part that still tells the total length (nothing stored).
-            end({
-              bytes: body,
-              offset: first,
-              total: Number(unsat[1]),
-              contentType: Buffer.from(type, 'latin1'),
-              hit: false,
-            });
+            const empty = { bytes: body, offset: first, total: Number(unsat[1]), hit: false };
+            const seen = { born: Math.floor(Date.now() / 1000) - originAge(h), etag: null };
+            end({ ...empty, ...seen, contentType: Buffer.from(type, 'latin1') }, FillResult.NotStored);
             return false;
           }
           const cl = Number(h['content-length']);
@@ -161,39 +182,61 @@ export class SliceReader {
           } else if (status === 200 && Number.isSafeInteger(cl) && cl <= this.size && n === 0) {
             total = cl; // an origin that ignores Range, for an object within one slice
           } else {
-            end(FillResult.Failed);
+            failed(FillResult.Failed);
             return false;
           }
-          const length = Math.max(0, Math.min(this.size, total - first));
+          length = Math.max(0, Math.min(this.size, total - first));
+          const fresh = parseCacheControl(h['cache-control']);
+          const ttl = fresh.ttl >= 0 ? fresh.ttl : this.defaultTtl;
+          const ct = h['content-type'];
+          if (typeof ct === 'string' && ct.length > 0 && ct.length <= 200) type = ct;
+          born = Math.floor(Date.now() / 1000) - originAge(h);
+          etag = strongEtag(h);
+          if (fresh.store) {
+            const prefix = Buffer.from(`${total} `, 'latin1');
+            const meta = Buffer.concat([
+              prefix,
+              encodeMeta(Buffer.from(type, 'latin1'), born, etag, prefix.length),
+            ]);
+            const got = this.store.reserve(sk, length, meta, ttl);
+            if (typeof got === 'number') {
+              failed(FillResult.NoMemory);
+              return false;
+            }
+            res = got;
+            return true;
+          }
           if (!this.metrics.reserve(length, this.fillCap, this.threads)) {
-            end(FillResult.NoMemory);
+            failed(FillResult.NoMemory);
             return false;
           }
           reserved = length;
           body = new Uint8Array(length);
-          const fresh = parseCacheControl(h['cache-control']);
-          keep = fresh.store;
-          if (fresh.ttl >= 0) ttl = fresh.ttl;
-          const ct = h['content-type'];
-          if (typeof ct === 'string' && ct.length > 0 && ct.length <= 200) type = ct;
           return true;
         },
         onData: (chunk: Buffer): void => {
-          if (arrived + chunk.length > body.length) return;
-          body.set(chunk, arrived);
+          if (arrived + chunk.length > length) return;
+          if (res !== null) res.write(chunk, arrived);
+          else body.set(chunk, arrived);
           arrived += chunk.length;
         },
         onEnd: (): void => {
-          if (arrived !== body.length) {
-            end(FillResult.Failed);
+          if (arrived !== length) {
+            failed(FillResult.Failed);
             return;
           }
-          const contentType = Buffer.from(`${total} ${type}`, 'latin1');
-          if (keep && this.store.set(sk, body, contentType, ttl) === SetOutcome.TooLarge) keep = false;
-          end({ bytes: body, offset: first, total, contentType: Buffer.from(type, 'latin1'), hit: false });
+          if (res !== null) {
+            const outcome = res.publish(length);
+            const stored = outcome === SetOutcome.Created || outcome === SetOutcome.Replaced;
+            // Published: read from the store; refused: nobody has the bytes, fetched again.
+            end(IN_STORE, stored ? FillResult.Stored : FillResult.NotStored);
+            return;
+          }
+          const part = { bytes: body, offset: first, total, contentType: Buffer.from(type, 'latin1') };
+          end({ ...part, born, etag, hit: false }, FillResult.NotStored);
         },
         onFail: (why: FetchFailure): void => {
-          end(why === FetchFailure.Timeout ? FillResult.Timeout : FillResult.Failed);
+          failed(why === FetchFailure.Timeout ? FillResult.Timeout : FillResult.Failed);
         },
       });
     });
@@ -213,12 +256,22 @@ export class SliceReader {
     const got = this.store.get(sk, read);
     read.select = null;
     if (got === ReadStatus.Miss) return null;
-    const meta = Buffer.from(read.contentType.subarray(0, read.contentTypeLength)).toString('latin1');
-    const space = meta.indexOf(' ');
-    const total = Number(meta.slice(0, space));
-    if (space < 0 || !Number.isSafeInteger(total)) return null;
+    const ct = read.contentType.subarray(0, read.contentTypeLength);
+    const space = ct.indexOf(0x20);
+    const total = Number(Buffer.from(ct.subarray(0, Math.max(0, space))).toString('latin1'));
+    if (space <= 0 || !Number.isSafeInteger(total)) return null;
+    const rest = ct.subarray(space + 1);
+    const m = this.meta.decode(rest, rest.length);
     const offset = got === ReadStatus.Partial ? base + read.bodyStart : base;
     const bytes = got === ReadStatus.RangeNotSatisfiable ? new Uint8Array(0) : read.body;
-    return { bytes, offset, total, contentType: Buffer.from(meta.slice(space + 1), 'latin1'), hit: true };
+    return {
+      bytes,
+      offset,
+      total,
+      contentType: Buffer.from(rest.subarray(0, m.typeLength)),
+      born: m.born < 0 ? Math.floor(Date.now() / 1000) : m.born,
+      etag: m.etagEnd > m.etagStart ? Buffer.from(rest.subarray(m.etagStart, m.etagEnd)) : null,
+      hit: true,
+    };
   }
 }

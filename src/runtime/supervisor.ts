@@ -199,6 +199,8 @@ export class Supervisor {
   private onExit(slot: Slot, code: number): void {
     slot.live = false;
     if (this.slots[slot.threadIndex] !== slot) return;
+    // Its fills' memory is about to be reclaimed: waiters on other threads stop copying from it.
+    this.fills?.closeOwner(slot.ownerId);
     // A dead thread may have held a stripe lock mid-update: reset those stripes before anyone waits on them.
     const reset = this.store.reclaimOwner(slot.ownerId);
     if (reset > 0)
@@ -218,6 +220,8 @@ export class Supervisor {
       exitCode: code,
       restartInMs: delay,
     });
+    // Not unref'd: with --threads 1 this timer is all that keeps the process alive until the
+    // replacement starts (shutdown exits the process itself, so it never waits on it).
     setTimeout(() => {
       if (this.shuttingDown) return;
       this.spawn(slot.threadIndex).then(
@@ -225,7 +229,7 @@ export class Supervisor {
         (e: unknown) =>
           this.log.error('thread restart failed', { threadIndex: slot.threadIndex, error: String(e) }),
       );
-    }, delay).unref();
+    }, delay);
   }
 
   private sweep(stripes: number): void {

@@ -56,6 +56,9 @@ export class ContentTypes {
   }
 
   private internSlow(ct: Uint8Array): number {
+    // A type carrying per-entry data after a NUL (the read-through tier's metadata,
+    // src/origin/meta.ts) is unique to its entry: it stays inline, the table is for shared types.
+    if (ct.indexOf(0) >= 0) return 0;
     const n = ct.length;
     const u8 = this.v.u8;
     const h = hashBytes(ct, this.v.seed);

@@ -310,6 +310,12 @@ export function reserveFor(
     u32[ref * 2 + E_VALUE_LEN] = length;
     u32[ref * 2 + E_MISC] = keyLen | (ctRef << 16) | (flags << 24);
     u32[ref * 2 + E_EXPIRY] = 0;
+    // Key and inline type first: freeing the slot after a refused page measures the entry from them.
+    u8.set(key, eb + E_HEADER_BYTES);
+    if (ctRef === 0) {
+      u8[eb + E_HEADER_BYTES + keyLen] = contentType.length;
+      u8.set(contentType, eb + E_HEADER_BYTES + keyLen + 1);
+    }
     if (g.large) {
       const pt = (eb + g.valueOff) >>> 2;
       u32.fill(0xffffffff, pt, pt + g.nPages);
@@ -318,11 +324,6 @@ export function reserveFor(
         if (page < 0) return refusal(v);
         u32[pt + i] = page;
       }
-    }
-    u8.set(key, eb + E_HEADER_BYTES);
-    if (ctRef === 0) {
-      u8[eb + E_HEADER_BYTES + keyLen] = contentType.length;
-      u8.set(contentType, eb + E_HEADER_BYTES + keyLen + 1);
     }
     Atomics.add(u32, H_RESV_BYTES, heldBytes(p, g));
     Atomics.add(u32, H_RESV_COUNT, 1);

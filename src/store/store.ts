@@ -231,6 +231,12 @@ export class Store implements KvStore {
       u32[sw + S_VER_HI] = hi;
       u32[ref * 2 + E_VER_LO] = lo;
       u32[ref * 2 + E_VER_HI] = hi;
+      // Key and inline type first: freeing the slot after a refused page measures the entry from them.
+      if (!inPlace) u8.set(key, eb + E_HEADER_BYTES);
+      if (ctRef === 0) {
+        u8[eb + E_HEADER_BYTES + keyLen] = contentType.length;
+        u8.set(contentType, eb + E_HEADER_BYTES + keyLen + 1);
+      }
       if (g.large) {
         const pt = (eb + g.valueOff) >>> 2;
         const nPages = g.nPages;
@@ -240,11 +246,6 @@ export class Store implements KvStore {
           if (p < 0) return SetOutcome.TooLarge; // the finally below frees the unlinked slot
           u32[pt + i] = p;
         }
-      }
-      if (!inPlace) u8.set(key, eb + E_HEADER_BYTES);
-      if (ctRef === 0) {
-        u8[eb + E_HEADER_BYTES + keyLen] = contentType.length;
-        u8.set(contentType, eb + E_HEADER_BYTES + keyLen + 1);
       }
       if (value instanceof Uint8Array) {
         this.copier.copyIn(ref, g, 0, value);

@@ -69,6 +69,21 @@ test('origin 404 and 410: 404 for everyone, remembered for --negative-ttl', asyn
   assert.equal(await origin.requests('/o/gone404'), 1);
 });
 
+test('a 404 learned by one thread is answered by every thread without an origin request', async () => {
+  await origin.script('/o/lonely404', { status: 404 });
+  // One client alone: only the thread it lands on took part in the fetch.
+  const first = await fetchAnswer(server.port, '/get/lonely404');
+  assert.equal(first.status, 404);
+  assert.match(String(first.headers['cache-status']), /fwd-status=404/);
+  // Fresh connections spread over both threads (all 30 on one: odds of 2^-29).
+  const again = await storm('lonely404', 30);
+  for (const a of again) {
+    assert.equal(a.status, 404);
+    assert.match(String(a.headers['cache-status']), /hit; detail=negative/);
+  }
+  assert.equal(await origin.requests('/o/lonely404'), 1);
+});
+
 test('origin 500, reset, short body: 502 for everyone, nothing stored', async () => {
   await row('err500', { status: 500 }, 502, /detail=origin-failed/);
   await row('reset', { size: 100_000, resetAfter: 5000 }, 502, /detail=origin-failed/);

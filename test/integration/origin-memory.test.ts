@@ -34,6 +34,8 @@ test('40 concurrent cold 10 MiB fills with --memory 256MiB stay within the budge
     '--concurrency-limit',
     '1000',
   ]);
+  // Each body takes about 2 s to arrive, so the 40 fills overlap even on a loaded machine.
+  await origin.script('*', { delayMs: 300, trickle: { bytes: 1024 * 1024, intervalMs: 200 } });
   const keys = Array.from({ length: 40 }, (_, i) => `m${i}`);
   const answers = await Promise.all(
     keys.map((k) =>
@@ -54,10 +56,18 @@ test('40 concurrent cold 10 MiB fills with --memory 256MiB stay within the budge
   // At most 128 MiB of bodies at once: at most 12 of the 40 fetches had memory together.
   assert.ok(ok >= 1, 'some fills were served');
   assert.ok(ok < 40, 'the fills over the cap were refused');
+  // The early answers came before the bodies ended: wait (bounded) for every fill to end.
+  for (let i = 0; ; i++) {
+    const m = await fetchAnswer(server.port, '/metrics');
+    if (/stripecache_origin_fills_in_flight 0\b/.test(m.body.toString())) break;
+    assert.ok(i < 300, 'the fills end');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const peak = peakRssMiB(server.proc.pid!);
   // The store's 256 MiB, 128 MiB of fills, and the process itself (two threads, V8 heaps).
   assert.ok(peak < 256 + 128 + 300, `peak RSS ${peak.toFixed(0)} MiB`);
   // A refused key is fetched on the next request, once memory is free.
+  await origin.clearScripts();
   const again = await fetchAnswer(server.port, `/get/${keys[answers.findIndex((r) => r.status === 507)]}`);
   assert.equal(again.status, 200);
 });

@@ -77,3 +77,27 @@ test('the last slice is short, past the end is 416, and a suffix range is served
     .then(() => fetchAnswer(server.port, '/get/nothing', { headers: { range: 'bytes=0-9' } }));
   assert.equal(missing.status, 404);
 });
+
+test('a slice lands in a store reservation as it arrives (counted in --memory), not in a buffer of its own', async () => {
+  await origin.script('/slow', { size: 30 * MiB, trickle: { bytes: 512 * 1024, intervalMs: 50 } });
+  const used = async (): Promise<number> => {
+    const m = await fetchAnswer(server.port, '/metrics');
+    return Number(/cache_bytes_used (\d+)/.exec(m.body.toString())![1]);
+  };
+  const base = await used();
+  const answer = fetchAnswer(server.port, '/get/slow', { headers: { range: 'bytes=100-4195' } });
+  let seen = 0;
+  for (let i = 0; i < 200; i++) {
+    const u = await used();
+    // Read while the origin was still sending: the slice was not complete yet.
+    const sending = (await origin.stats()).paths['/slow']?.inFlight ?? 0;
+    if (sending > 0) seen = Math.max(seen, u - base);
+    if (sending === 0 && i > 0 && (await origin.requests('/slow')) === 1) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const r = await answer;
+  assert.equal(r.status, 206);
+  assert.ok(r.body.equals(originBytes('/slow', 100, 4196)));
+  assert.ok(seen >= 10 * MiB, `the slice's 10 MiB counted in bytes used during the fill (saw ${seen})`);
+  assert.equal(await origin.requests('/slow'), 1);
+});
