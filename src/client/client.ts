@@ -52,7 +52,10 @@ export interface SetResult {
   /** 201 when the key was new, 200 when a value was replaced. */
   readonly status: 200 | 201;
   readonly created: boolean;
-  /** The new entry's ETag when the server sends one with the answer. */
+  /**
+   * The stored entry's strong ETag, as a `get` of it reports it: ready for the next `ifMatch`
+   * (undefined only from an older server that did not send it).
+   */
   readonly etag: string | undefined;
 }
 

@@ -392,7 +392,10 @@ export class Connection implements ParserHandler, WriteOwner, LaterOwner {
     if (this.socket.destroyed || this.ended) return;
     releaseInput(this.parser);
     this.lastActive = Date.now();
-    if (this.host.closing) later.conn = Conn.Close;
+    // Shutdown began meanwhile: the answer closes unless bytes were read behind it; a request
+    // there is answered too (503 + close, as any request that starts during shutdown), not
+    // dropped behind a close it never saw.
+    if (this.host.closing && this.parser.pending === null && this.held === null) later.conn = Conn.Close;
     this.inFlightAtShutdown = false;
     responder.out.mark();
     writeLater(responder, later, write, this);

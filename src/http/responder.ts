@@ -1,6 +1,6 @@
 import { Method } from '../parser/llhttp.js';
 import { TOKEN_100_CONTINUE, equalsToken, type RequestHead } from '../parser/request.js';
-import { Precondition, PreconditionKind, SetOutcome, type KvStore } from '../store/api.js';
+import { Precondition, PreconditionKind, SetOutcome, WriteResult, type KvStore } from '../store/api.js';
 import { parseWritePrecondition } from './preconditions.js';
 import {
   CONTINUE_100,
@@ -12,6 +12,8 @@ import {
   ERROR_RESPONSES,
   HEALTH_OK,
   HELLO,
+  H_ETAG,
+  H_ETAG_END,
   H_METRICS_TYPE,
   H_TEXT_PLAIN,
   REPLACED,
@@ -49,6 +51,8 @@ export class Responder {
   private readonly gets: GetAnswers;
   /** The write precondition being checked (refilled from the request head where it is used). */
   private readonly pre = new Precondition();
+  /** The ETag of the entry a write stored (filled by the store on Created/Replaced). */
+  private readonly written = new WriteResult();
   /** Set once shutdown began: /healthz answers 503. */
   shuttingDown = false;
   /** Set by the connection around `answer`: a purge or a miss is answered later through it. */
@@ -210,11 +214,13 @@ export class Responder {
 
   private set(head: RequestHead, conn: Conn): void {
     const pre = this.preconditionOf(head);
-    let outcome = finishUpload(head, pre);
+    const written = this.written;
+    let outcome = finishUpload(head, pre, written);
     if (outcome === null) {
       const body = head.body;
       const value = body.length === 1 ? body[0]! : body.length === 0 ? EMPTY : body;
-      outcome = this.store.set(keyOf(head, this.keyScratch), value, contentTypeOf(head), head.ttl, pre);
+      const key = keyOf(head, this.keyScratch);
+      outcome = this.store.set(key, value, contentTypeOf(head), head.ttl, pre, written);
     }
     if (outcome === SetOutcome.PreconditionFailed) {
       this.error(HttpError.PRECONDITION_FAILED, conn, true, Route.Store);
@@ -228,7 +234,19 @@ export class Responder {
       this.error(HttpError.STORE_BUSY, conn, true, Route.Store);
       return;
     }
-    this.canned(outcome === SetOutcome.Created ? CREATED : REPLACED, conn, true, Route.Store);
+    // The canned 201/200 with the new entry's ETag (as a GET of it shows it) after the status
+    // line: a compare-and-set client goes on with If-Match without reading the entry again.
+    const c = outcome === SetOutcome.Created ? CREATED : REPLACED;
+    const out = this.out;
+    const post = c.post[conn]!;
+    out.ensure(c.pre.length + H_ETAG.length + 16 + H_ETAG_END.length + 37 + post.length);
+    out.put(c.pre);
+    out.put(H_ETAG);
+    out.hex64(written.etagHi, written.etagLo);
+    out.put(H_ETAG_END);
+    out.put(this.date.line);
+    out.put(post);
+    this.metrics.request(Route.Store, c.status);
   }
 
   private del(head: RequestHead, conn: Conn): void {

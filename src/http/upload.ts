@@ -14,7 +14,13 @@
  * lock instead of two): they are bounded by the connection's read buffers.
  */
 import type { BodySink, RequestHead } from '../parser/request.js';
-import { SetOutcome, type KvStore, type Precondition, type Reservation } from '../store/api.js';
+import {
+  SetOutcome,
+  type KvStore,
+  type Precondition,
+  type Reservation,
+  type WriteResult,
+} from '../store/api.js';
 import { HttpError } from '../base/errors.js';
 
 /** Declared body length from which an upload goes into a reservation. */
@@ -72,10 +78,17 @@ export function beginUpload(
   return 0;
 }
 
-/** At answer time: publishes a streamed upload; null when the body was gathered as views. */
-export function finishUpload(head: RequestHead, pre?: Precondition): SetOutcome | null {
+/**
+ * At answer time: publishes a streamed upload (`written` gets its ETag); null when the body was
+ * gathered as views.
+ */
+export function finishUpload(
+  head: RequestHead,
+  pre: Precondition | undefined,
+  written: WriteResult,
+): SetOutcome | null {
   const sink = head.sink;
   if (!(sink instanceof UploadSink)) return null;
   head.sink = null;
-  return sink.reservation.publish(head.bodyLength, pre);
+  return sink.reservation.publish(head.bodyLength, pre, written);
 }

@@ -104,6 +104,16 @@ export class Precondition {
   }
 }
 
+/**
+ * Where a write reports the strong ETag of the entry it stored (the one `get` of it shows in
+ * `ReadResult.etagHi`/`etagLo`), filled only on Created/Replaced. A reusable caller-owned record,
+ * like `ReadResult`: the HTTP layer answers a write with the tag without a second lookup.
+ */
+export class WriteResult {
+  etagHi = 0;
+  etagLo = 0;
+}
+
 /** What `delete` did: `true` deleted, `false` no such (unexpired) key, or the precondition failed. */
 export type DeleteOutcome = boolean | 'precondition-failed';
 
@@ -228,8 +238,9 @@ export interface Reservation {
   /**
    * Makes the first `finalLength` bytes the key's value, `pre` checked under the stripe lock; the
    * stripe lock is held only to swap index pointers. Anything but Created/Replaced frees it.
+   * `written`, when given, gets the published entry's ETag on Created/Replaced.
    */
-  publish(finalLength: number, pre?: Precondition): SetOutcome;
+  publish(finalLength: number, pre?: Precondition, written?: WriteResult): SetOutcome;
   /** Frees it; the key's old value stays readable. Idempotent. */
   abort(): void;
 }
@@ -283,7 +294,8 @@ export interface KvStore {
    * Throws RangeError for a key of 0 or over MAX_KEY_BYTES bytes, a content type over
    * MAX_CONTENT_TYPE_BYTES, or a value over maxValueSize (the HTTP layer checks first).
    * With `pre`, the precondition is checked under the stripe lock against the key's current
-   * entry and nothing changes when it fails (PreconditionFailed).
+   * entry and nothing changes when it fails (PreconditionFailed). `written`, when given, gets
+   * the new entry's ETag on Created/Replaced.
    */
   set(
     key: Uint8Array,
@@ -291,6 +303,7 @@ export interface KvStore {
     contentType: Uint8Array,
     ttlSeconds: number,
     pre?: Precondition,
+    written?: WriteResult,
   ): SetOutcome;
   /**
    * Fills `out`; returns `out.status`. Copies only the bytes that will be sent: the whole value,

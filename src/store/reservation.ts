@@ -13,7 +13,13 @@
  * what reservations hold, so a reserve that cannot get memory answers Busy (503, retry) when
  * reservations in flight hold it and TooLarge (507) when they do not.
  */
-import { PreconditionKind, SetOutcome, type Precondition, type Reservation } from './api.js';
+import {
+  PreconditionKind,
+  SetOutcome,
+  type Precondition,
+  type Reservation,
+  type WriteResult,
+} from './api.js';
 import type { ContentTypes } from './content-types.js';
 import type { Copier } from './copy.js';
 import type { Entries } from './entries.js';
@@ -157,7 +163,7 @@ export class ReservationHandle implements Reservation {
    * atomically under the stripe lock. Any outcome but Created/Replaced frees the reservation
    * and leaves the old value as it was.
    */
-  publish(finalLength: number, pre?: Precondition): SetOutcome {
+  publish(finalLength: number, pre?: Precondition, written?: WriteResult): SetOutcome {
     if (!this.writable || this.id === 0) throw new Error('reservation: not open for publishing');
     if (!(finalLength >= 0 && finalLength <= this.length)) {
       throw new RangeError(`reservation: final length ${finalLength} over ${this.length}`);
@@ -171,12 +177,12 @@ export class ReservationHandle implements Reservation {
       }
       copyBetween(this, exact, finalLength);
       this.abort();
-      return exact.publish(finalLength, pre);
+      return exact.publish(finalLength, pre, written);
     }
-    return this.link(pre);
+    return this.link(pre, written);
   }
 
-  private link(pre: Precondition | undefined): SetOutcome {
+  private link(pre: Precondition | undefined, written: WriteResult | undefined): SetOutcome {
     const { views: v, index, entries, eviction, expiry } = this.p;
     const u32 = v.u32;
     const ref = this.id;
@@ -219,6 +225,10 @@ export class ReservationHandle implements Reservation {
       u32[sw + S_VER_HI] = hi;
       u32[ref * 2 + E_VER_LO] = lo;
       u32[ref * 2 + E_VER_HI] = hi;
+      if (written !== undefined) {
+        written.etagHi = (hi ^ v.epochHi) >>> 0;
+        written.etagLo = (lo ^ v.epochLo) >>> 0;
+      }
       u32[ref * 2 + E_EXPIRY] = this.ttlSeconds > 0 ? expiry.deadlineFor(this.ttlSeconds) : 0;
       const fb = ref * 8 + EB_FLAGS;
       v.u8[fb] = (v.u8[fb]! & ~F_RESERVED) | F_LINKED;

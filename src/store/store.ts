@@ -21,6 +21,7 @@ import {
   type ReserveOutcome,
   type StoreOptions,
   type StoreStats,
+  type WriteResult,
 } from './api.js';
 import { ContentTypes } from './content-types.js';
 import { Copier } from './copy.js';
@@ -155,6 +156,7 @@ export class Store implements KvStore {
     contentType: Uint8Array,
     ttlSeconds: number,
     pre?: Precondition,
+    written?: WriteResult,
   ): SetOutcome {
     const v = this.views;
     const keyLen = key.length;
@@ -177,8 +179,7 @@ export class Store implements KvStore {
     const f64 = v.f64;
     const sw = v.stripeWord(s);
     const sf = v.stripeF64(s);
-    // the lock pair called directly, not through StripeLocks: two fewer inlined wrappers keep
-    // get and set within V8's inlining budget, so findLocked is inlined too
+    // the lock pair called directly, not via StripeLocks: two fewer inlined wrappers keep findLocked inlined
     const lw = sw + S_LOCK;
     if (lockWord(v.i32, lw, v.me, 'stripe')) this.locks.contended++;
     try {
@@ -237,6 +238,8 @@ export class Store implements KvStore {
         u8[eb + E_HEADER_BYTES + keyLen] = contentType.length;
         u8.set(contentType, eb + E_HEADER_BYTES + keyLen + 1);
       }
+      if (written !== undefined) written.etagHi = (hi ^ v.epochHi) >>> 0;
+      if (written !== undefined) written.etagLo = (lo ^ v.epochLo) >>> 0;
       if (g.large) {
         const pt = (eb + g.valueOff) >>> 2;
         const nPages = g.nPages;
@@ -271,8 +274,7 @@ export class Store implements KvStore {
       f64[sf + SF_PAYLOAD] += keyLen + valueLen;
       return existed ? SetOutcome.Replaced : SetOutcome.Created;
     } finally {
-      // a throw (a lock timeout while allocating pages or evicting) between allocating the slot
-      // and linking it: free it, or it would leak (nothing references it)
+      // a throw (a lock timeout on pages or eviction) after allocating the slot, before linking: free it
       if (this.unlinked !== 0) {
         this.entries.freeEntrySafe(this.unlinked);
         this.unlinked = 0;
@@ -438,9 +440,8 @@ export class Store implements KvStore {
   }
 
   /**
-   * After worker `ownerId` died: every stripe whose lock names it is emptied and unlocked, a held
-   * allocator lock taken over and the allocator rebuilt (see reclaim.ts). Returns how many
-   * stripes were reset.
+   * After worker `ownerId` died: each stripe whose lock names it is emptied and unlocked, a held allocator
+   * lock taken over and the allocator rebuilt (see reclaim.ts). Returns how many stripes were reset.
    */
   reclaimOwner(ownerId: number): number {
     return reclaimOwner(this.views, this.locks, this.index, this.entries, this.pins, ownerId);

@@ -8,6 +8,7 @@ import {
   type Reservation,
   type ReadResult,
   type StoreStats,
+  type WriteResult,
 } from '../../dist/store/api.js';
 
 interface Entry {
@@ -44,6 +45,7 @@ export class FakeStore implements KvStore {
     contentType: Uint8Array,
     ttl: number,
     pre?: Precondition,
+    written?: WriteResult,
   ): SetOutcome {
     if (key.length === 0 || key.length > 1024) throw new RangeError('key');
     if (pre !== undefined && !this.check(key, pre)) return SetOutcome.PreconditionFailed;
@@ -60,6 +62,10 @@ export class FakeStore implements KvStore {
       lo,
     });
     this.counts.sets++;
+    if (written !== undefined) {
+      written.etagHi = hi;
+      written.etagLo = lo;
+    }
     return existed ? SetOutcome.Replaced : SetOutcome.Created;
   }
 
@@ -231,10 +237,10 @@ class FakeReservation implements Reservation {
     target.set(this.buf.subarray(offset, offset + length), at);
   }
 
-  publish(finalLength: number, pre?: Precondition): SetOutcome {
+  publish(finalLength: number, pre?: Precondition, written?: WriteResult): SetOutcome {
     if (this.id === 0) throw new Error('closed');
     this.id = 0;
-    return this.store.set(this.key, this.buf.subarray(0, finalLength), this.type, this.ttl, pre);
+    return this.store.set(this.key, this.buf.subarray(0, finalLength), this.type, this.ttl, pre, written);
   }
 
   abort(): void {
