@@ -72,6 +72,8 @@ export class GetAnswers {
     read.wantBody = withBody;
     // big bodies leave as pinned views of the store's buffer: no copy, none under the lock
     read.wantView = withBody;
+    // a body copied into the arena is found by its offset: no view Buffer per hit
+    read.wantBodyView = false;
     // Range and If-None-Match are applied by the selector, under the stripe lock; a plain GET
     // passes none (the whole value, no call)
     const ranged = withBody && head.rangeCount === 1 && head.rangeLen !== 0;
@@ -96,9 +98,8 @@ export class GetAnswers {
       this.handOver(head, conn, withBody, ranged, host);
       return true;
     }
-    const n = read.body.length;
-    let inSlab =
-      n !== 0 && read.body.buffer === out.slab.buffer && read.body.byteOffset === out.slab.byteOffset + at;
+    const n = read.bodyInTarget ? read.bodyLength : read.body.length;
+    let inSlab = read.bodyInTarget && n !== 0;
     let dest = at;
     if (status === ReadStatus.Hit && this.storedHead === null) {
       const headLen =
