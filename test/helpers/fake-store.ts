@@ -1,3 +1,4 @@
+import { EMPTY } from '../../dist/base/bytes.js';
 import {
   type PurgeProgress,
   ReadStatus,
@@ -71,7 +72,8 @@ export class FakeStore implements KvStore {
 
   get(key: Uint8Array, out: ReadResult): ReadStatus {
     const e = this.live(key);
-    out.body = new Uint8Array(0);
+    out.body = EMPTY;
+    out.bodyInTarget = false;
     if (!e) {
       this.counts.misses++;
       out.status = ReadStatus.Miss;
@@ -104,7 +106,8 @@ export class FakeStore implements KvStore {
     const src = e.value.subarray(start, start + n);
     if (out.target && out.target.length - out.targetOffset >= n) {
       out.target.set(src, out.targetOffset);
-      out.body = out.target.subarray(out.targetOffset, out.targetOffset + n);
+      out.bodyInTarget = true;
+      out.body = out.wantBodyView ? out.target.subarray(out.targetOffset, out.targetOffset + n) : EMPTY;
     } else {
       out.body = Buffer.from(src);
     }
