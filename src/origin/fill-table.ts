@@ -29,8 +29,8 @@ const W_ARRIVED = 6;
 /** Bumped (and notified) by the filler for each batch of arrived bytes and when it finishes. */
 const W_PROGRESS = 7;
 const CLAIMING = -1;
-/** 0.1 ms waits for a claim in progress to show its key, at most 20 ms in all. */
-const CLAIM_WAIT_STEPS = 200;
+/** 0.1 ms waits for a claim in progress to show its key, at most 1 ms in all (then Busy). */
+const CLAIM_WAIT_STEPS = 10;
 const SEEDS: readonly [number, number] = [0x9e3779b9, 0x7f4a7c15];
 
 /** How a fill ended, as waiters on other threads learn it. */
@@ -56,7 +56,17 @@ export function fillSlotBytes(): number {
 }
 
 /** What `claim` found. */
-export const Claim = { Claimed: 0, Joined: 1, NoSlot: 2 } as const;
+export const Claim = {
+  Claimed: 0,
+  Joined: 1,
+  NoSlot: 2,
+  /**
+   * A slot on the key's probe path is being claimed by a thread that was descheduled between its
+   * two stores: ask again shortly. Taking the next slot instead could start a second fetch of
+   * the same key (it happened on a loaded machine with a 20 ms bound).
+   */
+  Busy: 3,
+} as const;
 
 export class FillTable {
   private readonly w: Int32Array;
@@ -103,6 +113,7 @@ export class FillTable {
         Atomics.wait(w, s + W_TAG_A, CLAIMING, 0.1);
         tag = Atomics.load(w, s + W_TAG_A);
       }
+      if (tag === CLAIMING) return Claim.Busy;
       if (tag === a && Atomics.load(w, s + W_TAG_B) === b && Atomics.load(w, s + W_OWNER) !== 0) {
         this.slot = s / WORDS;
         this.seq = seq;

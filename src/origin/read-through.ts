@@ -28,6 +28,8 @@ import { Claim, FillResult, FillTable } from './fill-table.js';
 
 /** How often one request may find its fill gone without a value (no-store, died) before a 502. */
 const MAX_ATTEMPTS = 3;
+/** Claim retries of about 1 ms each while another thread's claim of a probed slot is in progress. */
+const CLAIM_RETRIES = 1000;
 /** At most one failure log line per this many ms per thread; the others are counted in it. */
 const LOG_EVERY_MS = 1000;
 
@@ -63,6 +65,7 @@ export class ReadThrough implements MissHandler, FillHost, RemoteHost {
   private readonly waits: RemoteWaits;
   private readonly negative: NegativeCache;
   private readonly attempts = new WeakMap<MissedRequest, number>();
+  private readonly claimRetries = new WeakMap<MissedRequest, number>();
   private readonly read = new ReadResult();
   private readonly meta = new StoredMeta();
   private readonly selector = new GetSelector();
@@ -147,9 +150,27 @@ export class ReadThrough implements MissHandler, FillHost, RemoteHost {
         }
         this.start(name, t.slot, req);
         return;
+      case Claim.Busy:
+        this.retryClaim(name, req);
+        return;
       default:
         this.start(name, -1, req);
     }
+  }
+
+  /**
+   * A claim in progress on another thread hides whether this key is in flight: look again in a
+   * millisecond (the event loop goes on meanwhile). A claimer that never finishes (a thread
+   * killed between two stores) is given up on after about a second: this request fetches.
+   */
+  private retryClaim(name: string, req: MissedRequest): void {
+    const n = (this.claimRetries.get(req) ?? 0) + 1;
+    if (n > CLAIM_RETRIES) {
+      this.start(name, -1, req);
+      return;
+    }
+    this.claimRetries.set(req, n);
+    setTimeout(() => this.miss(req), 1);
   }
 
   private start(name: string, slot: number, req: MissedRequest): void {
