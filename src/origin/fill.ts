@@ -212,16 +212,19 @@ export class Fill implements FetchSink {
     this.done = true;
     const code = errorOf(result);
     const status = statusOf(result);
-    for (const w of this.waiters) {
-      w.req.answer((out, date) => writeError(out, date, w.req.conn, w.req.withBody, code, status));
-    }
-    this.waiters = [];
     this.bytes = new Uint8Array(0);
     if (this.body instanceof ReservedBody) {
       this.host.closing(this);
       this.body.res.abort();
     }
+    // The outcome is recorded (a 404 remembered, the slot freed) before anyone is answered: a
+    // client that asks again the moment its answer arrives may land on another thread.
     this.host.finished(this, result, detail);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      w.req.answer((out, date) => writeError(out, date, w.req.conn, w.req.withBody, code, status));
+    }
   }
 
   /** Answers every waiter whose span has arrived. */

@@ -22,7 +22,7 @@ before(async () => {
     '--origin',
     `${origin.url}/o/`,
     '--origin-timeout',
-    '1s',
+    '2s',
     '--max-value-size',
     '1MiB',
     '--negative-ttl',
@@ -47,8 +47,9 @@ function storm(key: string, n: number, headers: Record<string, string> = {}): Pr
 }
 
 async function row(key: string, b: OriginBehaviour, status: number, cacheStatus: RegExp): Promise<void> {
-  // The delay lets every client join the one fetch before it ends.
-  await origin.script(`/o/${key}`, { delayMs: 300, ...b });
+  // The delay lets every client join the one fetch before it ends (700 ms: on a loaded machine
+  // 300 ms was seen to let a late client miss the failed fill and fetch again).
+  await origin.script(`/o/${key}`, { delayMs: 700, ...b });
   const answers = await storm(key, 40);
   assert.equal(await origin.requests(`/o/${key}`), 1, `${key}: one origin request`);
   for (const a of answers) {
@@ -97,7 +98,7 @@ test('origin 500, reset, short body: 502 for everyone, nothing stored', async ()
 });
 
 test('origin too slow: 504 for everyone, nothing stored', async () => {
-  await row('slow', { delayMs: 2500 }, 504, /detail=origin-timeout/);
+  await row('slow', { delayMs: 3500 }, 504, /detail=origin-timeout/);
   await row('slowbody', { size: 200_000, trickle: { bytes: 1000, intervalMs: 50 } }, 504, /timeout/);
 });
 
@@ -125,7 +126,9 @@ test('Cache-Control max-age / s-maxage set the TTL', async () => {
   await origin.script('/o/short-lived', { cacheControl: 'max-age=600, s-maxage=1' });
   assert.equal((await fetchAnswer(server.port, '/get/short-lived')).status, 200);
   const hit = await fetchAnswer(server.port, '/get/short-lived');
-  assert.match(String(hit.headers['cache-status']), /^stripecache; hit$/);
+  // The first answer is complete before the fill is published (its bytes go out as they arrive),
+  // so a request sent the moment it arrived can still join the fill on another thread.
+  assert.match(String(hit.headers['cache-status']), /^stripecache; (hit|fwd=miss; collapsed)$/);
   assert.equal(await origin.requests('/o/short-lived'), 1);
   // s-maxage=1 wins over max-age: expired within about two seconds (the store counts whole seconds).
   await new Promise((r) => setTimeout(r, 3200));
