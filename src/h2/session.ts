@@ -7,8 +7,6 @@ import { sendData, sendHeaders } from './send.js';
 import { Flow } from './flow.js';
 import {
   ConnectionError,
-  MAX_BLOCK,
-  MAX_FRAGMENTS,
   MAX_CONCURRENT_STREAMS,
   OUT_HIGH,
   ResetBudget,
@@ -16,6 +14,7 @@ import {
   STREAM_WINDOW,
 } from './limits.js';
 import type { SessionHost } from './stream.js';
+import { HeaderBlock } from './header-block.js';
 
 export type { SessionHost } from './stream.js';
 
@@ -42,11 +41,8 @@ export class Session {
   private settled = false;
   /** Bytes of a frame cut by the end of a read (a copy). */
   private pending: Buffer | null = null;
-  /** A header block waiting for CONTINUATION frames: its stream, HEADERS flags, fragments. */
-  private blockStream = 0;
-  private blockFlags = 0;
-  private block: Buffer[] = [];
-  private blockBytes = 0;
+  /** A header block waiting for CONTINUATION frames. */
+  private readonly block = new HeaderBlock();
   /** GOAWAY sent (shutdown, or an error): no new streams; `dead`: nothing more is read. */
   private goaway = false;
   private dead = false;
@@ -145,7 +141,7 @@ export class Session {
     id: number,
     tr: boolean,
   ): void {
-    if (this.blockStream !== 0 && type !== F.T_CONTINUATION) throw new ConnectionError(F.E_PROTOCOL);
+    if (this.block.stream !== 0 && type !== F.T_CONTINUATION) throw new ConnectionError(F.E_PROTOCOL);
     if (!this.settled) {
       // The client's preface ends with a SETTINGS frame (§3.4).
       if (type !== F.T_SETTINGS || (flags & F.F_ACK) !== 0) throw new ConnectionError(F.E_PROTOCOL);
@@ -157,9 +153,12 @@ export class Session {
       case F.T_HEADERS:
         return this.onHeaders(b, at, len, flags, id);
       case F.T_CONTINUATION:
-        if (id === 0 || id !== this.blockStream) throw new ConnectionError(F.E_PROTOCOL);
-        this.addFragment(b, at, at + len);
-        if (flags & F.F_END_HEADERS) this.endBlock();
+        if (id === 0 || id !== this.block.stream) throw new ConnectionError(F.E_PROTOCOL);
+        this.block.add(b, at, at + len);
+        if (flags & F.F_END_HEADERS) {
+          const all = this.block.take();
+          this.headerBlock(all, 0, all.length);
+        }
         return;
       case F.T_PRIORITY:
         if (id === 0) throw new ConnectionError(F.E_PROTOCOL);
@@ -213,49 +212,17 @@ export class Session {
   }
 
   private onHeaders(b: Buffer, at: number, len: number, flags: number, id: number): void {
-    if (id === 0 || (id & 1) === 0) throw new ConnectionError(F.E_PROTOCOL);
-    let end = at + len;
-    if (flags & F.F_PADDED) {
-      if (len < 1) throw new ConnectionError(F.E_FRAME_SIZE);
-      const pad = b[at]!;
-      at++;
-      if (pad > end - at) throw new ConnectionError(F.E_PROTOCOL);
-      end -= pad;
-    }
-    if (flags & F.F_PRIORITY) {
-      if (end - at < 5) throw new ConnectionError(F.E_FRAME_SIZE);
-      at += 5;
-    }
-    this.blockStream = id;
-    this.blockFlags = flags;
-    if (flags & F.F_END_HEADERS) {
-      this.headerBlock(b, at, end);
-      return;
-    }
-    this.addFragment(b, at, end);
+    const block = this.block;
+    const end = block.open(b, at, len, flags, id);
+    if (flags & F.F_END_HEADERS) this.headerBlock(b, block.fragmentStart, end);
+    else block.add(b, block.fragmentStart, end);
   }
 
-  private addFragment(b: Buffer, start: number, end: number): void {
-    this.blockBytes += end - start;
-    // Bytes and pieces both bounded: a CONTINUATION flood (empty frames without end) ends here.
-    if (this.blockBytes > MAX_BLOCK || this.block.length >= MAX_FRAGMENTS) {
-      throw new ConnectionError(F.E_ENHANCE_YOUR_CALM);
-    }
-    this.block.push(Buffer.from(b.subarray(start, end)));
-  }
-
-  private endBlock(): void {
-    const all = Buffer.concat(this.block);
-    this.block = [];
-    this.blockBytes = 0;
-    this.headerBlock(all, 0, all.length);
-  }
-
-  /** A complete header block for `blockStream`. */
+  /** A complete header block for the stream the block was opened for. */
   private headerBlock(b: Buffer, start: number, end: number): void {
-    const id = this.blockStream;
-    const ended = (this.blockFlags & F.F_END_STREAM) !== 0;
-    this.blockStream = 0;
+    const id = this.block.stream;
+    const ended = (this.block.flags & F.F_END_STREAM) !== 0;
+    this.block.stream = 0;
     const list = this.fields;
     list.reset();
     // Decoded whatever becomes of the stream: the table must stay in step with the client's.

@@ -127,3 +127,14 @@ test('imports down a floor, within a folder and of packages pass', () => {
   ]);
   assert.deepEqual(ok, []);
 });
+
+/** A file past this many lines holds more than one concept: split it where the concepts part. */
+const MAX_LINES = 450;
+
+test(`no file in src/ is over ${MAX_LINES} lines`, () => {
+  const long = sources(SRC)
+    .map((f) => ({ file: f.file, lines: f.text.split('\n').length - (f.text.endsWith('\n') ? 1 : 0) }))
+    .filter((f) => f.lines > MAX_LINES)
+    .map((f) => `${f.file}: ${f.lines} lines`);
+  assert.deepEqual(long, []);
+});
