@@ -7,7 +7,8 @@
 //
 // Prints "origin listening on HOST:PORT" once bound. Every path not starting with /__ is an
 // object named by its path (query string excluded); byte i of object `name` is originByte(name, i),
-// so a client can check any byte it got without holding a copy. Control endpoints:
+// so a client can check any byte it got without holding a copy, and bodies are generated as
+// they are sent (the origin keeps nothing per object). Control endpoints:
 //   GET    /__stats            {"total": n, "paths": {"/a": {"requests": n, "ranges": ["bytes=0-9", ...],
 //                               "inFlight": n, "maxInFlight": n, "lastHeaders": {...}}}}
 //   POST   /__reset            zero the counters
@@ -31,32 +32,48 @@ function nameSeed(name) {
   return h >>> 0;
 }
 
-/** Byte `i` of object `name`: a murmur-style finaliser of (seed, i), so no short period. */
-export function originByte(name, i) {
-  return byteOf(nameSeed(name), i);
-}
-
-function byteOf(seed, i) {
-  let x = (seed ^ Math.imul(i, 0x9e3779b1)) >>> 0;
+/** Word `w` (bytes 4w..4w+3) of the object seeded `seed`: a murmur-style finaliser of (seed, w). */
+function wordOf(seed, w) {
+  let x = (seed ^ Math.imul(w, 0x9e3779b1)) >>> 0;
   x ^= x >>> 16;
   x = Math.imul(x, 0x85ebca6b);
   x ^= x >>> 13;
   x = Math.imul(x, 0xc2b2ae35);
   x ^= x >>> 16;
-  return x & 0xff;
+  return x >>> 0;
 }
 
-// Objects are generated once per name and grown on demand: the bench serves 10 MiB per request.
-const bodies = new Map();
-function bodyOf(name, size) {
-  const have = bodies.get(name);
-  if (have !== undefined && have.length >= size) return have.subarray(0, size);
-  const seed = nameSeed(name);
-  const buf = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) buf[i] = byteOf(seed, i);
-  bodies.set(name, buf);
-  return buf;
+/** Byte `i` of object `name`: byte i % 4 (little-endian) of word i / 4, so no short period. */
+export function originByte(name, i) {
+  return (wordOf(nameSeed(name), Math.floor(i / 4)) >>> ((i % 4) * 8)) & 0xff;
 }
+
+/**
+ * Fills `out` with bytes [start, start + out.length) of the object seeded `seed`. One hash per
+ * four bytes: the origin computes every body as it sends it (nothing is kept per object, so a
+ * test can ask for hundreds of 10 MiB objects), and that must stay cheap next to the cache.
+ */
+export function fillOriginBytes(seed, start, out) {
+  const end = start + out.length;
+  let i = start;
+  let j = 0;
+  while (i < end && i % 4 !== 0) out[j++] = (wordOf(seed, Math.floor(i / 4)) >>> ((i++ % 4) * 8)) & 0xff;
+  for (; i + 4 <= end; i += 4) {
+    const x = wordOf(seed, i / 4);
+    out[j] = x & 0xff;
+    out[j + 1] = (x >>> 8) & 0xff;
+    out[j + 2] = (x >>> 16) & 0xff;
+    out[j + 3] = x >>> 24;
+    j += 4;
+  }
+  for (; i < end; i++) out[j++] = (wordOf(seed, Math.floor(i / 4)) >>> ((i % 4) * 8)) & 0xff;
+  return out;
+}
+
+export { nameSeed };
+
+// Bodies are generated piece by piece as they are written, at most this much at a time.
+const PIECE = 64 * 1024;
 
 function parseArgs(argv) {
   const o = { port: 0, host: '127.0.0.1', size: 1024, delay: 0, cacheControl: undefined };
@@ -200,24 +217,30 @@ function main() {
     }
     headers['Accept-Ranges'] = 'bytes';
     headers['Content-Type'] = 'application/octet-stream';
-    const body = bodyOf(path, size).subarray(start, end + 1);
-    if (!b.chunked) headers['Content-Length'] = body.length;
+    const bodyLength = end + 1 - start;
+    if (!b.chunked) headers['Content-Length'] = bodyLength;
     res.writeHead(status, headers);
     if (req.method === 'HEAD') return res.end();
 
     // How much of the body goes out before the scripted failure, if any.
-    let limit = body.length;
+    let limit = bodyLength;
     if (b.resetAfter !== undefined) limit = Math.min(limit, b.resetAfter);
-    if (b.shortBy !== undefined) limit = Math.max(0, body.length - b.shortBy);
+    if (b.shortBy !== undefined) limit = Math.max(0, bodyLength - b.shortBy);
     const step = b.trickle?.bytes ?? limit;
     const interval = b.trickle?.intervalMs ?? 0;
+    const seed = nameSeed(path);
     for (let off = 0; off < limit; off += step) {
-      if (res.destroyed) return;
       if (off > 0 && interval > 0) await sleep(interval);
-      // The write callback fires once the piece is handed to the kernel, which also paces us.
-      await new Promise((r) => res.write(body.subarray(off, Math.min(limit, off + step)), r));
+      // A trickle step goes out in pieces of at most PIECE, each generated just before its write;
+      // the write callback fires once the piece is handed to the kernel, which also paces us.
+      const stepEnd = Math.min(limit, off + step);
+      for (let p = off; p < stepEnd; p += PIECE) {
+        if (res.destroyed) return;
+        const piece = fillOriginBytes(seed, start + p, Buffer.allocUnsafe(Math.min(PIECE, stepEnd - p)));
+        await new Promise((r) => res.write(piece, r));
+      }
     }
-    if (limit < body.length) {
+    if (limit < bodyLength) {
       // What was written is in the kernel; give it a moment on the wire, then fail the connection.
       const sock = res.socket;
       await sleep(20);

@@ -80,27 +80,79 @@ function nameSeed(name: string): number {
   return h >>> 0;
 }
 
-function byteOf(seed: number, i: number): number {
-  let x = (seed ^ Math.imul(i, 0x9e3779b1)) >>> 0;
+// The same content function as the origin script (bench/origin/origin.mjs): one murmur-style
+// hash per four bytes, byte i being byte i % 4 (little-endian) of word i / 4.
+function wordOf(seed: number, w: number): number {
+  let x = (seed ^ Math.imul(w, 0x9e3779b1)) >>> 0;
   x ^= x >>> 16;
   x = Math.imul(x, 0x85ebca6b);
   x ^= x >>> 13;
   x = Math.imul(x, 0xc2b2ae35);
   x ^= x >>> 16;
-  return x & 0xff;
+  return x >>> 0;
+}
+
+function fill(seed: number, start: number, out: Buffer): Buffer {
+  const end = start + out.length;
+  let i = start;
+  let j = 0;
+  while (i < end && i % 4 !== 0) out[j++] = (wordOf(seed, Math.floor(i / 4)) >>> ((i++ % 4) * 8)) & 0xff;
+  for (; i + 4 <= end; i += 4) {
+    const x = wordOf(seed, i / 4);
+    out[j] = x & 0xff;
+    out[j + 1] = (x >>> 8) & 0xff;
+    out[j + 2] = (x >>> 16) & 0xff;
+    out[j + 3] = x >>> 24;
+    j += 4;
+  }
+  for (; i < end; i++) out[j++] = (wordOf(seed, Math.floor(i / 4)) >>> ((i % 4) * 8)) & 0xff;
+  return out;
 }
 
 /** Byte `i` of the object served at `name` (its path, without query string). */
 export function originByte(name: string, i: number): number {
-  return byteOf(nameSeed(name), i);
+  return (wordOf(nameSeed(name), Math.floor(i / 4)) >>> ((i % 4) * 8)) & 0xff;
 }
 
 /** Bytes [start, end) of the object served at `name`: what a correct cache must return. */
 export function originBytes(name: string, start: number, end: number): Buffer {
-  const seed = nameSeed(name);
-  const out = Buffer.allocUnsafe(end - start);
-  for (let i = start; i < end; i++) out[i - start] = byteOf(seed, i);
-  return out;
+  return fill(nameSeed(name), start, Buffer.allocUnsafe(end - start));
+}
+
+/**
+ * Checks a body as it streams in against bytes [start, ...) of the object at `name`, one received
+ * chunk at a time (nothing of the body is kept), so hundreds of clients can each check megabytes.
+ */
+export class OriginBodyCheck {
+  private readonly seed: number;
+  /** Bytes checked so far. */
+  length = 0;
+  /** Offset (from `start`) of the first wrong byte, or -1 while every byte was right. */
+  firstBad = -1;
+
+  constructor(
+    name: string,
+    private readonly start: number,
+  ) {
+    this.seed = nameSeed(name);
+  }
+
+  update(chunk: Buffer): void {
+    if (this.firstBad < 0) {
+      const want = fill(this.seed, this.start + this.length, Buffer.allocUnsafe(chunk.length));
+      if (!want.equals(chunk)) {
+        let k = 0;
+        while (want[k] === chunk[k]) k++;
+        this.firstBad = this.length + k;
+      }
+    }
+    this.length += chunk.length;
+  }
+
+  /** True when exactly `length` bytes arrived and all were right. */
+  exact(length: number): boolean {
+    return this.firstBad < 0 && this.length === length;
+  }
 }
 
 function call(host: string, port: number, method: string, p: string, body?: string): Promise<string> {

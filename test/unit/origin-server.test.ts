@@ -2,7 +2,13 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { startOrigin, originBytes, originByte, type RunningOrigin } from '../helpers/origin-server.js';
+import {
+  startOrigin,
+  originBytes,
+  originByte,
+  OriginBodyCheck,
+  type RunningOrigin,
+} from '../helpers/origin-server.js';
 
 interface Got {
   status: number;
@@ -79,6 +85,30 @@ test('content is deterministic per name, differs between names, and has no short
   assert.notDeepEqual(originBytes('/a', 0, 4096), originBytes('/a', 4096, 8192));
   const b = originBytes('/a', 10, 20);
   for (let i = 0; i < 10; i++) assert.equal(b[i], originByte('/a', 10 + i));
+});
+
+test('the streaming check accepts the right bytes in any split and finds the first wrong one', () => {
+  const want = originBytes('/c', 5, 5 + 10_000);
+  const good = new OriginBodyCheck('/c', 5);
+  for (const [a, b] of [
+    [0, 1],
+    [1, 4],
+    [4, 4099],
+    [4099, 10_000],
+  ] as const)
+    good.update(want.subarray(a, b));
+  assert.ok(good.exact(10_000));
+  assert.ok(!good.exact(9_999));
+  const bad = Buffer.from(want);
+  bad[6000] ^= 1;
+  const check = new OriginBodyCheck('/c', 5);
+  check.update(bad.subarray(0, 4000));
+  check.update(bad.subarray(4000));
+  assert.equal(check.firstBad, 6000);
+  assert.ok(!check.exact(10_000));
+  const shifted = new OriginBodyCheck('/c', 6);
+  shifted.update(want);
+  assert.equal(shifted.firstBad >= 0, true);
 });
 
 test('full GET: 200, Content-Length, bytes as computed by the test', async () => {
