@@ -1,5 +1,4 @@
 import { Socket } from 'node:net';
-import type { ParserEngine } from '../parser/engine.js';
 import { HttpParser, Next, Stop, Yield, type ParserHandler } from '../parser/parser.js';
 import { Method } from '../parser/llhttp.js';
 import type { RequestHead } from '../parser/request.js';
@@ -7,7 +6,6 @@ import { Conn } from './canned.js';
 import { HttpError } from '../base/errors.js';
 import { StoreLockTimeoutError } from '../store/lock.js';
 import { C_BYTES_IN, C_BYTES_OUT, C_PARSE_ERRORS, C_WRITES, Route } from './metrics.js';
-import type { Responder } from './responder.js';
 import {
   holdInput,
   releaseInput,
@@ -20,6 +18,7 @@ import { PrefaceSniff } from './preface.js';
 import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
 import { adoptHandleWriter, type HandleWriter, type WriteOwner } from '../socket/handle-write.js';
 import type { QueuedWrite } from './output.js';
+import type { ConnectionHost } from './connection-host.js';
 
 /**
  * The per-connection output cap: once a connection's answers not yet taken by the kernel
@@ -31,33 +30,6 @@ import type { QueuedWrite } from './output.js';
 export const OUTPUT_CAP = 256 * 1024;
 /** How long a closing connection keeps draining input so its last answer is not lost to a RST. */
 const LINGER_MS = 2000;
-
-/** What a connection needs from its thread's server. */
-export interface ConnectionHost {
-  readonly engine: ParserEngine;
-  readonly responder: Responder;
-  /** Shutdown began (requests that start now get 503 + close). */
-  readonly closing: boolean;
-  /** Date.now() as of the last sweep tick (a coarse clock for activity stamps). */
-  readonly now: number;
-  /**
-   * Takes a --concurrency-limit slot for `conn` (sets conn.serving) or, when none is free,
-   * queues it: `admitted` is called once a slot is its.
-   */
-  takeSlot(conn: Connection): boolean;
-  /** Gives back the slot `conn` holds (and its upload mark). */
-  releaseSlot(conn: Connection): void;
-  /**
-   * `conn`, holding a slot, keeps it past its data event for a body still arriving: true when
-   * the upload share allows (sets conn.uploading); else its slot is given back and it is queued
-   * for an upload place (`admitted` follows).
-   */
-  takeUpload(conn: Connection): boolean;
-  released(conn: Connection): void;
-  log(e: unknown): void;
-  /** Takes over a connection that opened with the HTTP/2 preface (null: HTTP/1.1 only). */
-  readonly takeover: ((socket: Socket, bytes: Buffer) => void) | null;
-}
 
 /**
  * One client connection: read -> parse -> answer every complete request into the thread's
@@ -440,9 +412,22 @@ export class Connection implements ParserHandler, WriteOwner, LaterOwner {
     this.ended = true;
     this.drainWait = false;
     this.socket.resume();
-    this.lingerTimer = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    this.lingerTimer = setTimeout(this.onLinger, LINGER_MS);
     this.lingerTimer.unref();
   }
+
+  /**
+   * The linger ends only once every answer left the process: a slow reader of a big answer
+   * before `Connection: close` is not cut off (a reader that takes nothing is the idle timeout's).
+   */
+  private readonly onLinger = (): void => {
+    if (this.pendingOut > 0 && !this.socket.destroyed) {
+      this.lingerTimer = setTimeout(this.onLinger, LINGER_MS);
+      this.lingerTimer.unref();
+      return;
+    }
+    this.socket.destroy();
+  };
 
   destroy(): void {
     this.socket.destroy();

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { ParserEngine } from '../parser/engine.js';
-import { Connection, type ConnectionHost } from './connection.js';
+import { Connection } from './connection.js';
+import type { ConnectionHost } from './connection-host.js';
 import type { ProtocolTakeover, WorkerServer, WorkerServerOptions } from './api.js';
 import { HttpError } from '../base/errors.js';
 import { C_ACCEPTED, C_HEADER_TIMEOUTS, C_IDLE_CLOSED, C_REJECTED, Metrics, S_WAITING } from './metrics.js';
