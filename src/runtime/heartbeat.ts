@@ -8,8 +8,13 @@
  * once it is replaced and its locks reclaimed, the waiters move again.
  */
 
-export const BEAT_MS = 100;
-const CHECK_MS = 250;
+/**
+ * Beating and checking once a second each: a healthy thread looks still at most ~2 s (a beat
+ * plus a check apart), far below HANG_MS, and a hung one is named at most ~2 s after HANG_MS.
+ * Faster rates would only wake idle threads more often (an idle server's CPU is mostly wakeups).
+ */
+export const BEAT_MS = 1_000;
+const CHECK_MS = 1_000;
 /** Standing still this long while holding a store lock: hung. Above the store's 5 s lock wait, a waiter's worst block. */
 export const HANG_MS = 6_000;
 /** Standing still this long without a lock: hung too. */
