@@ -239,6 +239,8 @@ export class Supervisor {
   private scheduleSweep(stripes: number, ms: number): void {
     this.sweepTimer = setTimeout(() => {
       this.sweep(stripes);
+      // The heartbeat check rides on the same timer: one wakeup, not two.
+      this.watch?.tick(Date.now());
       if (!this.shuttingDown) {
         this.scheduleSweep(stripes, this.store.expiry.allClean() ? SWEEP_IDLE_MS : SWEEP_TICK_MS);
       }
@@ -306,7 +308,6 @@ export class Supervisor {
     const deadline = this.config.shutdownTimeoutMs;
     this.log.info('shutting down', { signal, shutdownTimeoutMs: deadline });
     clearTimeout(this.sweepTimer);
-    this.watch?.stop();
     const exits = this.slots.map(
       (s) => new Promise<void>((r) => (s.worker.threadId < 0 ? r() : s.worker.once('exit', () => r()))),
     );
