@@ -66,20 +66,23 @@ const srv = spawn(
 const workerTids = new Map();
 let pending = '';
 const ready = new Promise((resolve, reject) => {
-  const onData = (d) => {
+  const onData = (d, echo) => {
     pending += String(d);
     const lines = pending.split('\n');
     pending = lines.pop();
     for (const line of lines) {
       if (line.includes('listening on')) resolve();
-      if (!line.startsWith('{')) continue;
+      if (!line.startsWith('{')) {
+        if (echo) process.stderr.write(line + '\n');
+        continue;
+      }
       const e = JSON.parse(line);
       if (e.msg === 'thread pinned') workerTids.set(String(e.tid), `worker ${e.thread}`);
       else if (e.level === 'error' || e.level === 'warn') process.stderr.write(line + '\n');
     }
   };
-  srv.stdout.on('data', onData);
-  srv.stderr.on('data', onData);
+  srv.stdout.on('data', (d) => onData(d, false));
+  srv.stderr.on('data', (d) => onData(d, true));
   srv.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
 });
 const timeout = setTimeout(() => {
