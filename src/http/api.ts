@@ -81,6 +81,11 @@ export interface WorkerServerOptions {
   takeover?: (ctx: TakeoverContext) => ProtocolTakeover;
   /** The read-through tier (--origin), or null: a miss is then a 404. */
   missHandler?: MissHandler | null;
+  /**
+   * Called on the server's timeout sweep (at least once a second while its loop turns): the
+   * worker's heartbeat rides on it instead of waking the thread with a timer of its own.
+   */
+  onTick?: () => void;
 }
 
 /** What a protocol that takes connections over from HTTP/1.1 gets from the thread's server. */

@@ -208,6 +208,7 @@ class ThreadServer implements WorkerServer, ConnectionHost {
   }
 
   private readonly sweep = (): void => {
+    this.opts.onTick?.();
     const now = Date.now();
     this.now = now;
     this.responder.date.refresh(now);

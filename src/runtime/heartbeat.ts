@@ -1,6 +1,6 @@
 /**
- * Hung-thread detection. Each worker bumps its word of a small SharedArrayBuffer every
- * BEAT_MS from a timer, so the word moves only while its event loop turns. The supervisor
+ * Hung-thread detection. Each worker bumps its word of a small SharedArrayBuffer at least every
+ * BEAT_MS from its HTTP server's timeout sweep, so the word moves only while its event loop turns. The supervisor
  * watches the words: a thread whose word stood still for HANG_MS while it holds a store lock is
  * hung (a healthy thread holds a stripe lock for microseconds), and so is one that stood still
  * for STALL_MS holding none (a loop that never yields). A thread that merely waits for a lock
@@ -8,8 +8,13 @@
  * once it is replaced and its locks reclaimed, the waiters move again.
  */
 
-export const BEAT_MS = 100;
-const CHECK_MS = 250;
+/**
+ * Beating and checking once a second each: a healthy thread looks still at most ~2 s (a beat
+ * plus a check apart), far below HANG_MS, and a hung one is named at most ~2 s after HANG_MS.
+ * Faster rates would only wake idle threads more often (an idle server's CPU is mostly wakeups).
+ */
+export const BEAT_MS = 1_000;
+const CHECK_MS = 1_000;
 /** Standing still this long while holding a store lock: hung. Above the store's 5 s lock wait, a waiter's worst block. */
 export const HANG_MS = 6_000;
 /** Standing still this long without a lock: hung too. */
@@ -19,12 +24,13 @@ export function heartbeatBytes(threads: number): number {
   return 4 * threads;
 }
 
-/** Worker side: keeps `threadIndex`'s word moving while the thread's event loop turns. */
-export function startBeating(sab: SharedArrayBuffer, threadIndex: number): NodeJS.Timeout {
+/**
+ * Worker side: moves `threadIndex`'s word; called at least every BEAT_MS while the thread's event
+ * loop turns (the HTTP server's timeout sweep, whose tick is at most a second).
+ */
+export function beater(sab: SharedArrayBuffer, threadIndex: number): () => void {
   const beats = new Int32Array(sab);
-  const timer = setInterval(() => Atomics.add(beats, threadIndex, 1), BEAT_MS);
-  timer.unref();
-  return timer;
+  return () => void Atomics.add(beats, threadIndex, 1);
 }
 
 export interface Watched {
@@ -40,7 +46,7 @@ export class HeartbeatWatch {
   private readonly beats: Int32Array;
   private readonly seen: Int32Array;
   private readonly since: Float64Array;
-  private readonly timer: NodeJS.Timeout;
+  private lastCheck = 0;
 
   constructor(
     sab: SharedArrayBuffer,
@@ -49,8 +55,14 @@ export class HeartbeatWatch {
     this.beats = new Int32Array(sab);
     this.seen = new Int32Array(this.beats.length);
     this.since = new Float64Array(this.beats.length).fill(Date.now());
-    this.timer = setInterval(this.check, CHECK_MS);
-    this.timer.unref();
+  }
+
+  /** Runs a check if CHECK_MS passed since the last; the supervisor calls it from its sweep tick. */
+  tick(now: number): void {
+    // A little slack: a 1 s timer may read the clock a millisecond early, which must not skip a check.
+    if (now - this.lastCheck < CHECK_MS - 50) return;
+    this.lastCheck = now;
+    this.check(now);
   }
 
   /** A fresh thread in `threadIndex`: its stillness counts from now. */
@@ -59,8 +71,7 @@ export class HeartbeatWatch {
     this.since[threadIndex] = Date.now();
   }
 
-  private readonly check = (): void => {
-    const now = Date.now();
+  private check(now: number): void {
     let worst: Watched | null = null;
     let worstStill = 0;
     let worstLocks = 0;
@@ -84,9 +95,5 @@ export class HeartbeatWatch {
       this.since[worst.threadIndex] = now;
       worst.hung(worstStill, worstLocks);
     }
-  };
-
-  stop(): void {
-    clearInterval(this.timer);
   }
 }

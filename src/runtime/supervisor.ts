@@ -40,6 +40,11 @@ const START_TIMEOUT_MS = 30_000;
 /** A sweep tick reclaims expired entries in a slice of the stripes; a full pass takes SWEEP_PASS_MS. */
 const SWEEP_TICK_MS = 100;
 const SWEEP_PASS_MS = 2_000;
+/**
+ * The tick while no stripe holds a TTL'd entry. A TTL is at least 1 s, so an entry stored
+ * meanwhile is noticed before it expires and still reclaimed within a pass of expiring.
+ */
+const SWEEP_IDLE_MS = 1_000;
 
 /**
  * The main thread: owns the store's SharedArrayBuffer, starts one worker per --threads, restarts
@@ -107,8 +112,7 @@ export class Supervisor {
     }
     this.logListener(infos[0] as ListenerInfo);
     const sweepStripes = Math.max(1, Math.ceil((config.stripes * SWEEP_TICK_MS) / SWEEP_PASS_MS));
-    this.sweepTimer = setInterval(() => this.sweep(sweepStripes), SWEEP_TICK_MS);
-    this.sweepTimer.unref();
+    this.scheduleSweep(sweepStripes, SWEEP_TICK_MS);
     this.watch = new HeartbeatWatch(this.heartbeatSab, () => this.watched());
     this.installSignals();
     this.started = true;
@@ -232,6 +236,18 @@ export class Supervisor {
     }, delay);
   }
 
+  private scheduleSweep(stripes: number, ms: number): void {
+    this.sweepTimer = setTimeout(() => {
+      this.sweep(stripes);
+      // The heartbeat check rides on the same timer: one wakeup, not two.
+      this.watch?.tick(Date.now());
+      if (!this.shuttingDown) {
+        this.scheduleSweep(stripes, this.store.expiry.allClean() ? SWEEP_IDLE_MS : SWEEP_TICK_MS);
+      }
+    }, ms);
+    this.sweepTimer.unref();
+  }
+
   private sweep(stripes: number): void {
     try {
       this.store.sweepExpired(stripes);
@@ -291,8 +307,7 @@ export class Supervisor {
     this.shuttingDown = true;
     const deadline = this.config.shutdownTimeoutMs;
     this.log.info('shutting down', { signal, shutdownTimeoutMs: deadline });
-    clearInterval(this.sweepTimer);
-    this.watch?.stop();
+    clearTimeout(this.sweepTimer);
     const exits = this.slots.map(
       (s) => new Promise<void>((r) => (s.worker.threadId < 0 ? r() : s.worker.once('exit', () => r()))),
     );

@@ -6,7 +6,7 @@ import { Store } from '../store/store.js';
 import { Logger } from '../base/log.js';
 import type { FromWorker, ToWorker, WorkerData } from './messages.js';
 import { crashThisThread } from './test-hooks.js';
-import { startBeating } from './heartbeat.js';
+import { beater } from './heartbeat.js';
 import { pinThisThread } from './affinity.js';
 import { ReadThrough } from '../origin/read-through.js';
 
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     log,
     takeover: createH2Takeover,
     missHandler,
+    onTick: beater(data.heartbeatSab, data.threadIndex),
   });
 
   let info: ListenerInfo;
@@ -86,7 +87,6 @@ async function main(): Promise<void> {
         break;
     }
   });
-  startBeating(data.heartbeatSab, data.threadIndex);
   send({ type: 'listening', info });
 }
 
