@@ -55,6 +55,9 @@ export function fillSlotBytes(): number {
   return FILL_SLOTS * WORDS * 4;
 }
 
+/** Retries of about 1 ms each while `claim` answers Busy (then the caller fetches uncoalesced). */
+export const CLAIM_RETRIES = 1000;
+
 /** What `claim` found. */
 export const Claim = {
   Claimed: 0,

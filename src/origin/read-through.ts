@@ -24,12 +24,10 @@ import { OriginMetrics, negativeAt, renderOriginMetrics } from './metrics.js';
 import { NegativeCache } from './negative.js';
 import { OriginClient } from './client.js';
 import { Fill, errorOf, statusOf, type FillHost } from './fill.js';
-import { Claim, FillResult, FillTable } from './fill-table.js';
+import { CLAIM_RETRIES, Claim, FillResult, FillTable } from './fill-table.js';
 
 /** How often one request may find its fill gone without a value (no-store, died) before a 502. */
 const MAX_ATTEMPTS = 3;
-/** Claim retries of about 1 ms each while another thread's claim of a probed slot is in progress. */
-const CLAIM_RETRIES = 1000;
 /** At most one failure log line per this many ms per thread; the others are counted in it. */
 const LOG_EVERY_MS = 1000;
 

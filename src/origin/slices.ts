@@ -5,7 +5,7 @@ import { GetSelector } from '../http/conditional.js';
 import { RangeKind } from '../http/range.js';
 import { parseCacheControl } from './cache-control.js';
 import { FetchFailure, type OriginClient } from './client.js';
-import { Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
+import { CLAIM_RETRIES, Claim, FillResult, FillTable, waitAsync } from './fill-table.js';
 import type { OriginMetrics } from './metrics.js';
 import { StoredMeta, encodeMeta, originAge, strongEtag } from './meta.js';
 
@@ -106,7 +106,17 @@ export class SliceReader {
   private async fetchShared(key: Uint8Array, sk: Uint8Array, n: number): Promise<Fetched> {
     const t = this.table;
     const [a, b] = FillTable.tags(sk);
-    const claim = t.claim(a, b, this.ownerId);
+    let claim = t.claim(a, b, this.ownerId);
+    // Another thread is mid-claim on this slice's probe path: ask again rather than fetch twice.
+    for (let i = 0; claim === Claim.Busy && i < CLAIM_RETRIES; i++) {
+      await new Promise((r) => setTimeout(r, 1));
+      claim = t.claim(a, b, this.ownerId);
+    }
+    // A fill that finished between the store miss and the claim left the slice: no refetch.
+    if (claim === Claim.Claimed && this.fromStore(sk, n, n * this.size, n * this.size + 1) !== null) {
+      t.finish(t.slot, FillResult.Stored);
+      return IN_STORE;
+    }
     if (claim === Claim.Joined) {
       this.metrics.coalesced(1);
       const slot = t.slot;
