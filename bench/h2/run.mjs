@@ -208,13 +208,16 @@ function h2load(load, port) {
             out,
           );
         const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
-        if (!fin || !reqs) return reject(new Error(`h2load output not understood:\n${out}`));
+        // Without the status line nothing says the answers were 200s: a server that answered
+        // errors fast would look fast. Refuse to report such a run.
+        if (!fin || !reqs || !codes) return reject(new Error(`h2load output not understood:\n${out}`));
         resolve({
           seconds: Number(fin[1]),
           rps: Number(fin[2]),
           succeeded: Number(reqs[4]),
           failed: Number(reqs[5]) + Number(reqs[6]),
-          non2xx: codes ? Number(codes[2]) + Number(codes[3]) + Number(codes[4]) + Number(codes[5]) : 0,
+          // codes[1] counts 2xx; 3xx, 4xx and 5xx follow.
+          non2xx: Number(codes[2]) + Number(codes[3]) + Number(codes[4]),
         });
       });
     });
