@@ -1,15 +1,13 @@
 import type { Socket } from 'node:net';
-import { Method } from '../parser/llhttp.js';
 import { MAX_HEAD_BYTES } from '../parser/parser.js';
 import { RequestHead } from '../parser/request.js';
-import { StoreLockTimeoutError } from '../store/lock.js';
 import { adoptWithReadBuffer, readView } from '../socket/read-buffer.js';
 import type { ProtocolTakeover, TakeoverContext } from '../http/api.js';
-import { Conn } from '../http/canned.js';
 import { HttpError } from '../base/errors.js';
-import { C_BYTES_IN, C_BYTES_OUT, C_H2_REQUESTS, C_IDLE_CLOSED, C_WRITES, Route } from '../http/metrics.js';
+import { C_BYTES_IN, C_BYTES_OUT, C_IDLE_CLOSED, C_WRITES } from '../http/metrics.js';
 import type { Responder } from '../http/responder.js';
 import { Answer } from './answer.js';
+import { replyInto } from './reply.js';
 import { MALFORMED, fillFromFields, trailersOk } from './fields.js';
 import { E_INTERNAL, E_PROTOCOL } from './frames.js';
 import type { FieldList } from './hpack.js';
@@ -164,29 +162,8 @@ class LeanH2 implements ProtocolTakeover, SessionHost {
 
   /** Answers through the responder (`code`: an HttpError to answer instead) and sends it. */
   private reply(s: Session, st: H2Stream, head: RequestHead, code: number): void {
-    const r = this.responder;
-    const out = r.out;
-    const withBody = head.method !== Method.HEAD;
-    out.mark();
-    try {
-      if (code !== 0) r.error(code, Conn.Keep, withBody, Route.Other);
-      else r.answer(head, Conn.Keep);
-    } catch (e) {
-      // As on HTTP/1.1: a stuck stripe lock is 503, anything else a bug (500); the thread goes on.
-      this.ctx.log(e);
-      out.rewind();
-      r.error(
-        e instanceof StoreLockTimeoutError ? HttpError.STORE_BUSY : HttpError.INTERNAL,
-        Conn.Keep,
-        true,
-        Route.Other,
-      );
-    }
-    head.release();
     const a = this.answer;
-    out.flush(a);
-    r.metrics.add(C_H2_REQUESTS, 1);
-    const fields = a.parse();
+    const fields = replyInto(this.ctx, a, head, code);
     // Pinned store values stay valid until the socket has written them or is gone.
     const done = a.takeDone();
     try {
