@@ -3,6 +3,8 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { stopProcess, untilListening } from './spawn-ready.js';
+// The test origin is bench/origin/origin.mjs: its content function is the one the checks use.
+import { fillOriginBytes, nameSeed, originByte } from '../../bench/origin/origin.mjs';
 
 /** The origin itself: a plain .mjs script (shared with bench/origin), run as a child process. */
 export const ORIGIN_SCRIPT = path.resolve(
@@ -71,52 +73,12 @@ export interface RunningOrigin {
   stop(graceMs?: number): Promise<void>;
 }
 
-function nameSeed(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    h ^= name.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-// The same content function as the origin script (bench/origin/origin.mjs): one murmur-style
-// hash per four bytes, byte i being byte i % 4 (little-endian) of word i / 4.
-function wordOf(seed: number, w: number): number {
-  let x = (seed ^ Math.imul(w, 0x9e3779b1)) >>> 0;
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
-
-function fill(seed: number, start: number, out: Buffer): Buffer {
-  const end = start + out.length;
-  let i = start;
-  let j = 0;
-  while (i < end && i % 4 !== 0) out[j++] = (wordOf(seed, Math.floor(i / 4)) >>> ((i++ % 4) * 8)) & 0xff;
-  for (; i + 4 <= end; i += 4) {
-    const x = wordOf(seed, i / 4);
-    out[j] = x & 0xff;
-    out[j + 1] = (x >>> 8) & 0xff;
-    out[j + 2] = (x >>> 16) & 0xff;
-    out[j + 3] = x >>> 24;
-    j += 4;
-  }
-  for (; i < end; i++) out[j++] = (wordOf(seed, Math.floor(i / 4)) >>> ((i % 4) * 8)) & 0xff;
-  return out;
-}
-
 /** Byte `i` of the object served at `name` (its path, without query string). */
-export function originByte(name: string, i: number): number {
-  return (wordOf(nameSeed(name), Math.floor(i / 4)) >>> ((i % 4) * 8)) & 0xff;
-}
+export { originByte };
 
 /** Bytes [start, end) of the object served at `name`: what a correct cache must return. */
 export function originBytes(name: string, start: number, end: number): Buffer {
-  return fill(nameSeed(name), start, Buffer.allocUnsafe(end - start));
+  return fillOriginBytes(nameSeed(name), start, Buffer.allocUnsafe(end - start));
 }
 
 /**
@@ -139,7 +101,7 @@ export class OriginBodyCheck {
 
   update(chunk: Buffer): void {
     if (this.firstBad < 0) {
-      const want = fill(this.seed, this.start + this.length, Buffer.allocUnsafe(chunk.length));
+      const want = fillOriginBytes(this.seed, this.start + this.length, Buffer.allocUnsafe(chunk.length));
       if (!want.equals(chunk)) {
         let k = 0;
         while (want[k] === chunk[k]) k++;
