@@ -6,6 +6,7 @@ import type { ProtocolTakeover, WorkerServer, WorkerServerOptions } from './api.
 import { HttpError } from '../base/errors.js';
 import { C_ACCEPTED, C_HEADER_TIMEOUTS, C_IDLE_CLOSED, C_REJECTED, Metrics, S_WAITING } from './metrics.js';
 import { Responder } from './responder.js';
+import { drainAccepts } from '../socket/accept-drain.js';
 
 export { httpSharedBytes } from './metrics.js';
 
@@ -17,6 +18,10 @@ export { httpSharedBytes } from './metrics.js';
 const READ_BUFFER = process.env['STRIPECACHE_READ_BUFFER'] !== '0';
 /** STRIPECACHE_WRITE_HANDLE=0 keeps every connection on socket.write (the same kind of switch). */
 const WRITE_HANDLE = process.env['STRIPECACHE_WRITE_HANDLE'] !== '0';
+/** STRIPECACHE_ACCEPT_DRAIN=0 leaves accepting to libuv alone (one connection per loop turn). */
+const ACCEPT_DRAIN = process.env['STRIPECACHE_ACCEPT_DRAIN'] !== '0';
+/** At most this many extra accepts per connection libuv reports: bounds one turn's accept work. */
+const DRAIN_MAX = 256;
 
 /** How often a thread looks for serving slots freed by other threads while connections wait. */
 const SLOT_RETRY_MS = 5;
@@ -40,6 +45,8 @@ class ThreadServer implements WorkerServer, ConnectionHost {
   private readonly sweepTimer: NodeJS.Timeout;
   private slotTimer: NodeJS.Timeout | null = null;
   private drained: (() => void) | null = null;
+  /** The listening fd once listening (-1: unknown, or draining switched off). */
+  private listenFd = -1;
   private readonly h2: ProtocolTakeover | null;
   readonly takeover: ((socket: net.Socket, bytes: Buffer) => void) | null;
 
@@ -80,6 +87,7 @@ class ThreadServer implements WorkerServer, ConnectionHost {
       this.server.once('error', onError);
       this.server.listen(options, backlog, () => {
         this.server.off('error', onError);
+        if (ACCEPT_DRAIN) this.listenFd = listenerFd(this.server);
         resolve();
       });
     });
@@ -90,6 +98,17 @@ class ThreadServer implements WorkerServer, ConnectionHost {
   }
 
   private readonly onConnection = (socket: net.Socket): void => {
+    this.admit(socket);
+    if (this.listenFd >= 0 && !this.closing) drainAccepts(this.listenFd, DRAIN_MAX, this.admitOwn);
+  };
+
+  /** A socket accepted by drainAccepts: the server did not set TCP_NODELAY on it. */
+  private readonly admitOwn = (socket: net.Socket): void => {
+    socket.setNoDelay(true);
+    this.admit(socket);
+  };
+
+  private admit(socket: net.Socket): void {
     const { config } = this.opts;
     const m = this.metrics;
     if (this.closing || !m.tryOpen(config.maxConnections)) {
@@ -106,7 +125,7 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     this.conns.add(conn);
     // A connection holds no --concurrency-limit slot until it has a request to serve.
     conn.start();
-  };
+  }
 
   takeSlot(conn: Connection): boolean {
     if (this.waiting.length === 0 && this.metrics.tryServe(this.opts.config.concurrencyLimit)) {
@@ -274,6 +293,12 @@ class ThreadServer implements WorkerServer, ConnectionHost {
     for (const conn of this.conns) conn.destroy();
     this.server.close();
   }
+}
+
+/** The fd under a listening net.Server (Node keeps it on the handle); -1 where it is not there. */
+function listenerFd(server: net.Server): number {
+  const handle = (server as unknown as { _handle?: { fd?: unknown } | null })._handle;
+  return typeof handle?.fd === 'number' && handle.fd >= 0 ? handle.fd : -1;
 }
 
 /** 503 to a connection over the limit, then close (its input is drained, not parsed). */

@@ -25,6 +25,8 @@ export const TCP_NODELAY = 1;
 export const IPPROTO_IPV6 = 41;
 export const IPV6_V6ONLY = 26;
 export const EADDRINUSE = 98;
+export const EINTR = 4;
+export const ECONNABORTED = 103;
 
 export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
@@ -32,6 +34,8 @@ export interface Libc {
   getsockopt(fd: number, level: number, name: number, value: Buffer, len: Buffer): number;
   bind(fd: number, addr: Buffer, len: number): number;
   listen(fd: number, backlog: number): number;
+  /** addr and len null: the peer's address is read later through the socket handle. */
+  accept4(fd: number, addr: null, len: null, flags: number): number;
   getsockname(fd: number, addr: Buffer, len: Buffer): number;
   inetPton(af: number, src: string, dst: Buffer): number;
   close(fd: number): number;
@@ -62,6 +66,7 @@ export function loadLibc(): Libc {
     ),
     bind: lib.func('int bind(int fd, void *addr, uint32_t len)'),
     listen: lib.func('int listen(int fd, int backlog)'),
+    accept4: lib.func('int accept4(int fd, void *addr, void *len, int flags)'),
     getsockname: lib.func('int getsockname(int fd, _Inout_ void *addr, _Inout_ void *len)'),
     close: lib.func('int close(int fd)'),
     inetPton: lib.func('int inet_pton(int af, const char *src, _Inout_ void *dst)'),
