@@ -107,7 +107,7 @@ export class ReadThrough implements MissHandler, FillHost, RemoteHost {
   miss(req: MissedRequest): void {
     if (req.gone) return;
     const name = Buffer.from(req.key.buffer, req.key.byteOffset, req.key.length).toString('latin1');
-    if (this.opts.config.negativeTtl > 0 && this.negative.has(req.key, Date.now())) {
+    if (this.knownMissing(req.key)) {
       this.error(req, HttpError.ORIGIN_NOT_FOUND, CacheStatus.negative);
       return;
     }
@@ -144,6 +144,12 @@ export class ReadThrough implements MissHandler, FillHost, RemoteHost {
         // A fill that finished between the store miss and the claim left its value: no refetch.
         if (this.fromStore(req, CacheStatus.collapsed)) {
           t.finish(t.slot, FillResult.Stored);
+          return;
+        }
+        // Likewise a 404 learned by a fill that ended after the check at the top: no refetch.
+        if (this.knownMissing(req.key)) {
+          t.finish(t.slot, FillResult.NotFound);
+          this.error(req, HttpError.ORIGIN_NOT_FOUND, CacheStatus.negative);
           return;
         }
         this.start(name, t.slot, req);
@@ -243,6 +249,10 @@ export class ReadThrough implements MissHandler, FillHost, RemoteHost {
     if (fill.slot < 0 || fill.body === null || fill.arrived - fill.told < PROGRESS_BATCH) return;
     fill.told = fill.arrived;
     this.table.progress(fill.slot, fill.arrived);
+  }
+
+  private knownMissing(key: Uint8Array): boolean {
+    return this.opts.config.negativeTtl > 0 && this.negative.has(key, Date.now());
   }
 
   /** An origin 404/410 for `key`: every thread answers it for --negative-ttl. */
