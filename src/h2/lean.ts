@@ -46,10 +46,14 @@ class LeanH2 implements ProtocolTakeover, SessionHost {
     socket.pause();
     let session: Session | null = null;
     const metrics = this.responder.metrics;
-    const own = adoptWithReadBuffer(socket, (n) => {
-      metrics.add(C_BYTES_IN, n);
-      session?.feed(readView(n), true);
-    });
+    const own = adoptWithReadBuffer(
+      socket,
+      (n) => {
+        metrics.add(C_BYTES_IN, n);
+        session?.feed(readView(n), true);
+      },
+      true,
+    );
     const sock = own ?? socket;
     const s = new Session(this, sock);
     session = s;

@@ -46,6 +46,8 @@ export class Output {
   private readonly spare: Buffer[] = [];
   /** Store pins of the views in this batch (pushView), released once the kernel took them. */
   private readonly pins: number[] = [];
+  /** Pins in use in `pins`: a count, so that emptying the list costs no length store. */
+  private nPins = 0;
   /** Releases a pin (the thread's store.unpin); a no-op until the server sets it. */
   unpin: (pin: number) => void = noUnpin;
   private segStart = 0;
@@ -252,7 +254,7 @@ export class Output {
       this.segs[this.nSegs++] = v;
       this.batchBytes += v.length;
     }
-    this.pins.push(pin);
+    this.pins[this.nPins++] = pin;
   }
 
   /** Appends a Buffer as its own segment, without copying it. */
@@ -268,7 +270,7 @@ export class Output {
    */
   pushView(view: Uint8Array, pin: number): void {
     this.external(view);
-    if (pin !== 0) this.pins.push(pin);
+    if (pin !== 0) this.pins[this.nPins++] = pin;
   }
 
   get empty(): boolean {
@@ -295,7 +297,7 @@ export class Output {
       } else if (r > 0) {
         // Queued: what the write reads stays held until the handle calls `written` with it.
         this.holds++;
-        writer.holdLast(new QueuedWrite(this.slab, this.batchSlabs.splice(0), this.pins.splice(0)));
+        writer.holdLast(new QueuedWrite(this.slab, this.batchSlabs.splice(0), this.takePins()));
       } else {
         this.drop();
         return -1;
@@ -308,7 +310,7 @@ export class Output {
         this.views.fill(undefined);
       }
       for (const s of this.batchSlabs) this.slabHolds.delete(s);
-      const pins = this.pins.length === 0 ? null : this.pins.splice(0);
+      const pins = this.nPins === 0 ? null : this.takePins();
       if (n === 1) {
         socket.write(segs[0]!, pins === null ? undefined : () => this.release(pins));
       } else {
@@ -329,11 +331,14 @@ export class Output {
   written(hold: QueuedWrite | null): void {
     if (hold === null) {
       const pins = this.pins;
-      for (let i = 0; i < pins.length; i++) this.unpin(pins[i]!);
-      pins.length = 0;
+      for (let i = 0; i < this.nPins; i++) this.unpin(pins[i]!);
+      this.nPins = 0;
       const earlier = this.batchSlabs;
-      for (let i = 0; i < earlier.length; i++) this.unhold(earlier[i]!);
-      earlier.length = 0;
+      // an array's length store is a runtime call: skipped when there is nothing to forget
+      if (earlier.length !== 0) {
+        for (let i = 0; i < earlier.length; i++) this.unhold(earlier[i]!);
+        earlier.length = 0;
+      }
       // Nothing reads the current slab: the next batch starts at its beginning.
       if (this.holds === 0 && !this.given) {
         this.pos = 0;
@@ -344,6 +349,13 @@ export class Output {
     this.unhold(hold.slab);
     for (const s of hold.slabs) this.unhold(s);
     this.release(hold.pins);
+  }
+
+  /** The batch's pins as a list of their own (for a write that completes later). */
+  private takePins(): number[] {
+    const taken = this.pins.slice(0, this.nPins);
+    this.nPins = 0;
+    return taken;
   }
 
   private release(pins: number[]): void {
@@ -379,8 +391,9 @@ export class Output {
     for (let i = 0; i < this.nSegs; i++) this.segs[i] = EMPTY;
     this.nSegs = 0;
     this.batchBytes = 0;
-    this.release(this.pins);
-    this.pins.length = 0;
+    const pins = this.pins;
+    for (let i = 0; i < this.nPins; i++) this.unpin(pins[i]!);
+    this.nPins = 0;
     const earlier = this.batchSlabs;
     for (let i = 0; i < earlier.length; i++) this.unhold(earlier[i]!);
     earlier.length = 0;

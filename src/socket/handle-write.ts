@@ -1,5 +1,9 @@
 import type { Socket } from 'node:net';
 import { loadStreamWrap, type StreamWrap, type WriteReq } from './stream-binding.js';
+import { EMPTY } from '../base/bytes.js';
+
+/** Segment counts whose writev array is kept for reuse (more is rare: a long pipelined batch). */
+const VEC_CACHE_MAX = 64;
 
 /**
  * Raw socket writes: a batch goes to the stream handle in one writeBuffer (one segment) or one
@@ -43,7 +47,12 @@ export class HandleWriter {
   /** Writes the kernel has not finished taking. */
   inFlight = 0;
   private req: WriteReq;
-  private readonly vec: Uint8Array[] = [];
+  /**
+   * vecs[n]: the array writev gets for n segments. writev reads the array's length, and setting
+   * a length is a runtime call that may reallocate, so each count has its own array, filled per
+   * write and emptied after (no stale slot keeps a large body alive).
+   */
+  private readonly vecs: (Uint8Array[] | undefined)[] = [];
   private last: WriteReq | null = null;
 
   /** What the write just queued keeps alive, handed back to owner.written on its completion. */
@@ -85,24 +94,30 @@ export class HandleWriter {
     let err: number;
     if (n === 1) {
       err = this.handle.writeBuffer(req, segs[0]!);
-    } else {
-      const vec = this.vec;
-      vec.length = n;
-      for (let i = 0; i < n; i++) vec[i] = segs[i]!;
-      err = this.handle.writev(req, vec, true);
+      if (err !== 0) return err < 0 ? err : -err;
+      if (this.sw.streamBaseState[this.sw.kLastWriteWasAsync] === 0) return WRITE_DONE;
+      return this.queued(req, segs[0]!);
     }
+    let vec = this.vecs[n];
+    if (vec === undefined) {
+      vec = new Array<Uint8Array>(n).fill(EMPTY);
+      if (n <= VEC_CACHE_MAX) this.vecs[n] = vec;
+    }
+    for (let i = 0; i < n; i++) vec[i] = segs[i]!;
+    err = this.handle.writev(req, vec, true);
+    const async = err === 0 && this.sw.streamBaseState[this.sw.kLastWriteWasAsync] !== 0;
+    const kept = async ? vec.slice() : null;
+    for (let i = 0; i < n; i++) vec[i] = EMPTY;
     if (err !== 0) return err < 0 ? err : -err;
-    const sw = this.sw;
-    if (sw.streamBaseState[sw.kLastWriteWasAsync] === 0) {
-      if (n > 1) this.vec.length = 0;
-      return WRITE_DONE;
-    }
-    // Queued in libuv: this request is in flight, with its buffers kept alive until completion.
+    return kept === null ? WRITE_DONE : this.queued(req, kept);
+  }
+
+  /** The write is queued in libuv: `req` is in flight, keeping `buffers` alive until completion. */
+  private queued(req: WriteReq, buffers: unknown): number {
     req.writer = this;
     this.last = req;
-    req.buffer = n === 1 ? segs[0] : this.vec.slice();
+    req.buffer = buffers;
     this.inFlight++;
-    if (n > 1) this.vec.length = 0;
     this.req = this.newReq();
     return WRITE_QUEUED;
   }

@@ -39,7 +39,11 @@ type OnRead = (this: unknown, arrayBuffer: unknown) => unknown;
  * socket and its 'data' events. The old socket is left without a handle, so it can never touch
  * the connection.
  */
-export function adoptWithReadBuffer(socket: Socket, onRead: (n: number) => void): Socket | null {
+export function adoptWithReadBuffer(
+  socket: Socket,
+  onRead: (n: number) => void,
+  timeouts = false,
+): Socket | null {
   const raw = socket as unknown as SocketInternals;
   const handle = raw._handle;
   if (
@@ -67,19 +71,21 @@ export function adoptWithReadBuffer(socket: Socket, onRead: (n: number) => void)
   // Reading starts with resume(); pause() stops the handle reading in this mode.
   adopted.pause();
   raw._handle = null;
-  readDirect(adopted, onRead);
+  readDirect(adopted, onRead, timeouts);
   return adopted;
 }
 
 /**
  * The handle calls its `onread` (Node's onStreamRead) for every read; that refreshes a socket
- * timeout and calls the socket's onread callback through two symbol lookups. This connection
- * sets no socket timeout (idle timeouts are swept), so a read with bytes goes from the handle
- * straight to `onRead`; EOF, errors, a destroyed socket or one given a timeout (the HTTP/2
- * session after a takeover) still go through Node's own onread, unchanged. Without the binding's
+ * timeout and calls the socket's onread callback through two symbol lookups. An HTTP/1.1
+ * connection sets no socket timeout (idle timeouts are swept), so a read with bytes goes from
+ * the handle straight to `onRead`; EOF, errors and a destroyed socket still go through Node's own
+ * onread, unchanged. `timeouts`: the owner may set a socket timeout (the HTTP/2 session after a
+ * takeover), and then a socket with one goes through Node's onread too, which refreshes it; an
+ * owner without timeouts skips that check (a megamorphic load per read). Without the binding's
  * read-length slot the socket keeps Node's path.
  */
-function readDirect(socket: Socket, onRead: (n: number) => void): void {
+function readDirect(socket: Socket, onRead: (n: number) => void, timeouts: boolean): void {
   const sw = loadStreamWrap();
   const raw = socket as unknown as SocketInternals;
   const handle = raw._handle;
@@ -87,13 +93,22 @@ function readDirect(socket: Socket, onRead: (n: number) => void): void {
   const nodeOnread = handle.onread as OnRead;
   const state = sw.streamBaseState;
   const k = sw.kReadBytesOrError;
-  handle.onread = function (this: unknown, arrayBuffer: unknown): unknown {
-    const n = state[k]!;
-    // `destroyed` is a getter over both stream states; a destroyed socket has let go of its handle
-    if (n > 0 && raw._handle === handle && !socket.timeout) {
-      onRead(n);
-      return undefined;
-    }
-    return nodeOnread.call(this, arrayBuffer);
-  };
+  handle.onread = timeouts
+    ? function (this: unknown, arrayBuffer: unknown): unknown {
+        const n = state[k]!;
+        // `destroyed` is a getter over both stream states; a destroyed socket has let go of its handle
+        if (n > 0 && raw._handle === handle && !socket.timeout) {
+          onRead(n);
+          return undefined;
+        }
+        return nodeOnread.call(this, arrayBuffer);
+      }
+    : function (this: unknown, arrayBuffer: unknown): unknown {
+        const n = state[k]!;
+        if (n > 0 && raw._handle === handle) {
+          onRead(n);
+          return undefined;
+        }
+        return nodeOnread.call(this, arrayBuffer);
+      };
 }

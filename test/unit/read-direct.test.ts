@@ -4,7 +4,7 @@ import net from 'node:net';
 import { adoptWithReadBuffer, readView } from '../../dist/socket/read-buffer.js';
 
 /** A server whose first accepted socket is adopted; resolves with it, the client, and what arrived. */
-async function adoptedPair(): Promise<{
+async function adoptedPair(timeouts = false): Promise<{
   server: net.Server;
   client: net.Socket;
   socket: net.Socket;
@@ -14,7 +14,7 @@ async function adoptedPair(): Promise<{
   let resolveSocket!: (s: net.Socket) => void;
   const accepted = new Promise<net.Socket>((r) => (resolveSocket = r));
   const server = net.createServer({ pauseOnConnect: true }, (s) => {
-    const adopted = adoptWithReadBuffer(s, (n) => got.push(readView(n).toString('latin1')));
+    const adopted = adoptWithReadBuffer(s, (n) => got.push(readView(n).toString('latin1')), timeouts);
     assert.ok(adopted, 'this Node lets the read buffer adopt the handle');
     resolveSocket(adopted);
   });
@@ -53,15 +53,46 @@ test('reads go from the handle straight to the callback; EOF still ends the sock
   }
 });
 
+/** Counts the socket's timer refreshes (what Node's onread does for a socket with a timeout). */
+function countRefreshes(socket: net.Socket): () => number {
+  const s = socket as unknown as { _unrefTimer: () => void };
+  const own = s._unrefTimer.bind(socket);
+  let n = 0;
+  s._unrefTimer = () => {
+    n++;
+    own();
+  };
+  return () => n;
+}
+
 test('a socket given a timeout reads through Node again (the timeout is refreshed), bytes unchanged', async () => {
-  const { server, client, socket, got } = await adoptedPair();
+  const { server, client, socket, got } = await adoptedPair(true);
   try {
+    const refreshes = countRefreshes(socket);
     socket.setTimeout(60_000);
+    const before = refreshes();
     client.write('abc');
     await until('the read', () => got.join('') === 'abc');
+    assert.ok(refreshes() > before, 'the read refreshed the socket timeout');
     socket.setTimeout(0);
     client.write('def');
     await until('the next read', () => got.join('') === 'abcdef');
+  } finally {
+    socket.destroy();
+    client.destroy();
+    server.close();
+  }
+});
+
+test('an owner without timeouts reads straight through: no timer refresh per read', async () => {
+  const { server, client, socket, got } = await adoptedPair(false);
+  try {
+    const refreshes = countRefreshes(socket);
+    client.write('abc');
+    await until('the read', () => got.join('') === 'abc');
+    client.write('def');
+    await until('the next read', () => got.join('') === 'abcdef');
+    assert.equal(refreshes(), 0);
   } finally {
     socket.destroy();
     client.destroy();
