@@ -125,7 +125,7 @@ export function describeRun(run) {
     : 'not pinned (--no-pin)';
   return [
     `- Date: ${run.date}`,
-    `- Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB RAM, ${m.kernel} ${m.arch}, Node ${m.node}, wrk ${m.wrk}${run.versions.bun ? `, Bun ${run.versions.bun}` : ''}; load average at start ${m.loadavg.join(' / ')}`,
+    `- Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB RAM, ${m.kernel} ${m.arch}, Node ${m.node}${run.versions.stripecacheNode && run.versions.stripecacheNode !== m.node ? ` (stripecache on Node ${run.versions.stripecacheNode}, the peers on Node ${m.node})` : ''}, wrk ${m.wrk}${run.versions.bun ? `, Bun ${run.versions.bun}` : ''}; load average at start ${m.loadavg.join(' / ')}`,
     `- Command: \`${run.command}\``,
     `- Configuration: ${run.config.repeat} repeat(s) × ${run.config.durationS} s measured after ${run.config.warmupS} s warm-up per cell, servers interleaved and restarted for every cell; ${pin}; wrk ${run.config.wrkThreads} thread(s); stripecache \`--threads ${run.config.threads}${run.config.scArgs.length ? ' ' + run.config.scArgs.join(' ') : ''}\``,
     `- Peers: node:http, fastify ${run.versions.fastify ?? '?'}, uWebSockets.js ${run.versions.uws ?? '?'}, Bun.serve, each over a \`Map\` (bench/peers/)`,

@@ -73,12 +73,31 @@ export function serverVersion(name) {
   return null;
 }
 
+/**
+ * The Node binary stripecache runs on: STRIPECACHE_BENCH_NODE (set by `--sc-node`), else the
+ * harness's own. The peers always run on the harness's Node: uWebSockets.js ships builds for
+ * some Node ABIs only, so a comparison on a newer Node runs stripecache there and the peers here.
+ */
+export function stripecacheNode() {
+  return process.env.STRIPECACHE_BENCH_NODE || process.execPath;
+}
+
+/** The version of stripecacheNode(), as `node --version` prints it. */
+export function stripecacheNodeVersion() {
+  const bin = stripecacheNode();
+  if (bin === process.execPath) return process.version;
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  if (r.status !== 0)
+    throw new Error(`--sc-node ${bin}: does not run (${r.error?.message ?? r.stderr.trim()})`);
+  return r.stdout.trim();
+}
+
 function command(name, { threads, args }) {
   const common = ['--port', '0', '--host', '127.0.0.1'];
   switch (name) {
     case 'stripecache':
       return [
-        process.execPath,
+        stripecacheNode(),
         [
           ...(args.nodeFlags ?? []),
           path.join(ROOT, 'dist/main.js'),

@@ -7,9 +7,10 @@
 //
 //   node bench/load/cpu.mjs --server stripecache --size 1MiB --keys 64 --connections 16
 //   node bench/load/cpu.mjs --server uws --size 64 --depth 16 --strace
+//   node bench/load/cpu.mjs --sc-node /path/to/node24 --size 4KiB   (stripecache on another Node)
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { startServer } from '../lib/servers.mjs';
+import { startServer, stripecacheNodeVersion } from '../lib/servers.mjs';
 import { sendAll, httpRequest } from '../lib/client.mjs';
 import { runWrk } from '../lib/wrk.mjs';
 import { readFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     duration: { type: 'string', default: '2' },
     'sc-args': { type: 'string', default: '' },
+    'sc-node': { type: 'string' },
     'server-cpu': { type: 'string', default: '0' },
     'wrk-cpu': { type: 'string', default: '1' },
     strace: { type: 'boolean', default: false },
@@ -55,6 +57,7 @@ function userSys(pid) {
   return [u / 100, k / 100];
 }
 
+if (values['sc-node']) process.env.STRIPECACHE_BENCH_NODE = values['sc-node'];
 const bytes = size(values.size);
 const keys = Number(values.keys) || (bytes >= 1 << 20 ? Math.max(4, Math.floor((64 << 20) / bytes)) : 1000);
 const connections = Number(values.connections) || (bytes >= 1 << 20 ? 16 : 64);
@@ -113,7 +116,7 @@ try {
     );
   }
   console.log(
-    `${values.server} size ${bytes} conns ${connections} depth ${values.depth}: median ${median(per).toFixed(2)} us CPU/req (user ${median(usr).toFixed(2)}, sys ${median(sys).toFixed(2)}), ${Math.round(median(rps))} req/s (Node ${process.version})`,
+    `${values.server} size ${bytes} conns ${connections} depth ${values.depth}: median ${median(per).toFixed(2)} us CPU/req (user ${median(usr).toFixed(2)}, sys ${median(sys).toFixed(2)}), ${Math.round(median(rps))} req/s (Node ${values.server === 'stripecache' ? stripecacheNodeVersion() : process.version})`,
   );
   if (values.strace) {
     const tr = spawn('strace', ['-c', '-f', '-q', '-p', String(srv.pid)], {

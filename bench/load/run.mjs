@@ -6,7 +6,14 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { WORKLOADS, WORKLOAD_IDS } from '../lib/workloads.mjs';
-import { SERVER_NAMES, ensurePeers, unavailableReason, serverVersion, ROOT } from '../lib/servers.mjs';
+import {
+  SERVER_NAMES,
+  ensurePeers,
+  unavailableReason,
+  serverVersion,
+  stripecacheNodeVersion,
+  ROOT,
+} from '../lib/servers.mjs';
 import { wrkMissing } from '../lib/wrk.mjs';
 import { machineInfo, cpuSplit } from '../lib/machine.mjs';
 import { launch, measureLoad } from '../lib/measure.mjs';
@@ -25,6 +32,8 @@ const HELP = `usage: npm run bench -- [options]
   --connections N       wrk connections for every workload (default: per workload)
   --threads N           stripecache --threads (default: the number of server CPUs)
   --sc-args "FLAGS"     extra stripecache flags, e.g. "--stripes 64 --concurrency-limit 500"
+  --sc-node PATH        the Node binary stripecache runs on (default: this one; the peers always
+                        run on this one, e.g. uWebSockets.js, which has no Node 24 build)
   --no-pin              do not pin with taskset (machines with more cores, or no taskset)
   --server-cpus LIST    CPUs for the server when pinning (default: lower half, "0" on 2 cores)
   --wrk-cpus LIST       CPUs for wrk when pinning (default: upper half, "1" on 2 cores)
@@ -49,6 +58,7 @@ function options() {
       connections: { type: 'string' },
       threads: { type: 'string' },
       'sc-args': { type: 'string', default: '' },
+      'sc-node': { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
       'server-cpus': { type: 'string' },
       'wrk-cpus': { type: 'string' },
@@ -87,6 +97,7 @@ function options() {
     connections: values.connections ? int(values.connections, 0, 'connections') : null,
     threads: values.threads ? int(values.threads, 1, 'threads') : null,
     scArgs: values['sc-args'].split(/\s+/).filter(Boolean),
+    scNode: values['sc-node'],
     pin: !values['no-pin'],
     serverCpus: values['server-cpus'],
     wrkCpus: values['wrk-cpus'],
@@ -165,7 +176,12 @@ async function main() {
     } else servers.push(s);
   }
   const workloads = WORKLOADS.filter((w) => o.workloads.includes(w.id));
-  const versions = { ...peerVersions(), bun: servers.includes('bun') ? serverVersion('bun') : null };
+  if (o.scNode) process.env.STRIPECACHE_BENCH_NODE = path.resolve(o.scNode);
+  const versions = {
+    ...peerVersions(),
+    bun: servers.includes('bun') ? serverVersion('bun') : null,
+    stripecacheNode: stripecacheNodeVersion(),
+  };
   const run = {
     id: new Date().toISOString().replace(/[:.]/g, '-'),
     date: new Date().toISOString(),
