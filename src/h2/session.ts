@@ -15,6 +15,7 @@ import {
 } from './limits.js';
 import type { SessionHost } from './stream.js';
 import { HeaderBlock } from './header-block.js';
+import { ClosedStreams } from './closed-streams.js';
 
 export type { SessionHost } from './stream.js';
 
@@ -50,6 +51,8 @@ export class Session {
   /** Streams with answer bytes waiting for window, in the order they blocked. */
   private readonly waiting: H2Stream[] = [];
   private readonly resets = new ResetBudget();
+  /** How recent streams closed: what a frame arriving on one of them gets. */
+  private readonly gone = new ClosedStreams();
   private draining = false;
   /** Reading stopped while the client does not read what we wrote (acks of a PING flood, say). */
   private readPaused = false;
@@ -199,8 +202,10 @@ export class Session {
     if (connInc > 0) this.out.windowUpdate(0, connInc);
     if (id > this.lastId) throw new ConnectionError(F.E_PROTOCOL);
     const st = this.streams.get(id);
-    // A stream already closed (reset by one side, or done): its DATA is dropped.
-    if (st === undefined) return;
+    if (st === undefined) {
+      if (this.gone.judge(id, false)) this.resetStream(id, F.E_STREAM_CLOSED);
+      return;
+    }
     if (st.remoteClosed) return this.resetStream(id, F.E_STREAM_CLOSED);
     const ended = (flags & F.F_END_STREAM) !== 0;
     const inc = this.flow.streamReceived(st, len, ended);
@@ -237,15 +242,18 @@ export class Session {
       this.settle(st);
       return;
     }
-    // A new stream's id must be above every id used before (§5.1.1).
-    if (id <= this.lastId) throw new ConnectionError(F.E_PROTOCOL);
+    // Not a new stream (those are above every id used before, §5.1.1): a closed one.
+    if (id <= this.lastId) {
+      if (this.gone.judge(id, true)) this.resetStream(id, F.E_STREAM_CLOSED);
+      return;
+    }
     this.lastId = id;
+    this.gone.opened(id);
     // After GOAWAY new streams are ignored (the client retries them elsewhere).
-    if (this.goaway) return;
+    if (this.goaway) return this.gone.reset(id);
     if (this.streams.size >= MAX_CONCURRENT_STREAMS) {
       this.spendReset();
-      this.out.rst(id, F.E_REFUSED_STREAM);
-      return;
+      return this.resetStream(id, F.E_REFUSED_STREAM);
     }
     const s = new H2Stream(id, this.flow.peerInitialWindow, STREAM_WINDOW);
     s.remoteClosed = ended;
@@ -259,7 +267,9 @@ export class Session {
     if (id > this.lastId) throw new ConnectionError(F.E_PROTOCOL);
     this.spendReset();
     const st = this.streams.get(id);
-    if (st !== undefined) this.forget(st);
+    if (st === undefined) return;
+    this.gone.peerReset(id);
+    this.forget(st);
   }
 
   /** Counts a reset against the flood allowance; past it, the connection ends. */
@@ -348,8 +358,7 @@ export class Session {
     const d = st.dropBody();
     if (d !== null) this.out.onWritten(d);
     if (st.resetAfterSend && !st.remoteClosed) {
-      this.out.rst(st.id, F.E_NO_ERROR);
-      this.forget(st);
+      this.resetStream(st.id, F.E_NO_ERROR);
       return;
     }
     this.settle(st);
@@ -359,6 +368,7 @@ export class Session {
   private settle(st: H2Stream): void {
     if (st.remoteClosed && st.localClosed && this.streams.get(st.id) === st) {
       this.streams.delete(st.id);
+      this.gone.ended(st.id);
       if (this.goaway && this.streams.size === 0) this.end();
     }
   }
@@ -366,6 +376,7 @@ export class Session {
   /** Resets a stream (stream error) and forgets it. */
   resetStream(id: number, code: number): void {
     this.out.rst(id, code);
+    this.gone.reset(id);
     const st = this.streams.get(id);
     if (st !== undefined) this.forget(st);
   }

@@ -78,6 +78,7 @@ function getBlock(path: string, method = 0x82): Buffer {
 
 const DATA = 0,
   HEADERS = 1,
+  PRIORITY = 2,
   RST = 3,
   SETTINGS = 4,
   PING = 6,
@@ -250,6 +251,21 @@ test('a wrong preface, an oversized frame, bad stream ids: GOAWAY with the RFC 9
       'RST_STREAM on an idle stream',
       Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(RST, 0, 7, Buffer.alloc(4))]),
       1,
+    ],
+    [
+      'WINDOW_UPDATE on an idle stream',
+      Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(WINDOW_UPDATE, 0, 3, Buffer.from([0, 0, 0, 1]))]),
+      1,
+    ],
+    [
+      'DATA on a stream id skipped (closed, never opened)',
+      Buffer.concat([
+        PREFACE,
+        frame(SETTINGS, 0, 0),
+        frame(HEADERS, 5, 5, getBlock('/')),
+        frame(DATA, 0, 3, Buffer.from('x')),
+      ]),
+      5,
     ],
     [
       'CONTINUATION without HEADERS',
@@ -435,13 +451,157 @@ test('graceful shutdown: GOAWAY(NO_ERROR) with the last stream; open streams fin
   assert.equal(goawayCode(frames), 0);
   assert.equal(frames.find((x) => x.type === GOAWAY)!.payload.readUInt32BE(0), 1);
   assert.equal(t.sock.ended, false, 'stream 1 is still open');
-  t.s.feed(frame(HEADERS, END_HEADERS | END_STREAM, 3, getBlock('/new')), false);
+  t.s.feed(frame(HEADERS, END_HEADERS, 3, getBlock('/new', 0x83)), false);
+  // Its body is ignored as well (§6.8), not taken for DATA on a closed stream.
+  t.s.feed(frame(DATA, END_STREAM, 3, Buffer.from('ignored')), false);
   t.s.feed(frame(DATA, END_STREAM, 1, Buffer.from('body')), false);
   frames = written(t.sock);
+  assert.equal(goawayCode(frames), undefined);
   assert.deepEqual(t.seen.paths, ['/up'], 'a stream opened after GOAWAY is ignored');
   assert.deepEqual(
     frames.filter((x) => x.type === HEADERS).map((x) => x.id),
     [1],
   );
   assert.equal(t.sock.ended, true);
+});
+
+/** RST_STREAM frames written, as [stream, code]. */
+function rsts(frames: Frame[]): [number, number][] {
+  return frames.filter((f) => f.type === RST).map((f) => [f.id, f.payload.readUInt32BE(0)]);
+}
+
+test('half-closed (remote): HEADERS after END_STREAM is a stream error STREAM_CLOSED (RFC 9113 §5.1)', () => {
+  const t = setup(Buffer.alloc(0), false);
+  t.s.feed(
+    Buffer.concat([
+      PREFACE,
+      frame(SETTINGS, 0, 0),
+      frame(HEADERS, END_HEADERS | END_STREAM, 1, getBlock('/x')),
+      frame(HEADERS, END_HEADERS | END_STREAM, 1, getBlock('/x')),
+    ]),
+    false,
+  );
+  assert.deepEqual(rsts(written(t.sock)), [[1, 5]]);
+  assert.equal(t.s.alive, true);
+});
+
+test('closed by the client RST_STREAM: DATA, HEADERS, HEADERS + CONTINUATION get RST_STREAM(STREAM_CLOSED) once (RFC 9113 §5.1)', () => {
+  const t = setup(Buffer.alloc(0), false);
+  t.s.feed(Buffer.concat([PREFACE, frame(SETTINGS, 0, 0)]), false);
+  written(t.sock);
+  const block = getBlock('/t');
+  const late: [string, Buffer][] = [
+    ['DATA', frame(DATA, 0, 1, Buffer.from('late'))],
+    ['HEADERS', frame(HEADERS, END_HEADERS | END_STREAM, 3, block)],
+    [
+      'HEADERS + CONTINUATION',
+      Buffer.concat([
+        frame(HEADERS, END_STREAM, 5, block.subarray(0, 2)),
+        frame(CONTINUATION, END_HEADERS, 5, block.subarray(2)),
+      ]),
+    ],
+  ];
+  let id = 1;
+  for (const [name, bytes] of late) {
+    t.s.feed(frame(HEADERS, END_HEADERS, id, getBlock('/up', 0x83)), false);
+    t.s.feed(frame(RST, 0, id, Buffer.from([0, 0, 0, 8])), false);
+    t.s.feed(bytes, false);
+    assert.deepEqual(rsts(written(t.sock)), [[id, 5]], name);
+    // Our RST_STREAM closed it on our side too: what the client still had in flight is ignored.
+    t.s.feed(frame(DATA, 0, id, Buffer.from('later')), false);
+    assert.deepEqual(rsts(written(t.sock)), [], `${name}: then ignored`);
+    assert.equal(t.s.alive, true, name);
+    id += 2;
+  }
+});
+
+test('closed after END_STREAM both ways: DATA or HEADERS is a connection error STREAM_CLOSED (RFC 9113 §5.1)', () => {
+  for (const [name, late] of [
+    ['DATA', frame(DATA, END_STREAM, 1, Buffer.from('late'))],
+    ['HEADERS', frame(HEADERS, END_HEADERS | END_STREAM, 1, getBlock('/again'))],
+  ] as const) {
+    const t = open();
+    t.s.feed(frame(HEADERS, END_HEADERS | END_STREAM, 1, getBlock('/done')), false);
+    assert.deepEqual(
+      written(t.sock).map((f) => [f.type, f.flags & END_STREAM]),
+      [
+        [HEADERS, 0],
+        [DATA, END_STREAM],
+      ],
+    );
+    assert.equal(t.s.streams.size, 0);
+    t.s.feed(late, false);
+    assert.equal(goawayCode(written(t.sock)), 5, name);
+    assert.equal(t.s.alive, false, name);
+  }
+});
+
+test('closed by our RST_STREAM: late DATA is ignored but counts against the connection window, a late header block is decoded and ignored (RFC 9113 §5.1)', () => {
+  const t = setup(Buffer.from('ok'));
+  t.s.feed(
+    Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(HEADERS, END_HEADERS, 1, getBlock('/up', 0x83))]),
+    false,
+  );
+  written(t.sock);
+  // WINDOW_UPDATE 0 on a stream: we reset it (PROTOCOL_ERROR).
+  t.s.feed(frame(WINDOW_UPDATE, 0, 1, Buffer.alloc(4)), false);
+  assert.deepEqual(rsts(written(t.sock)), [[1, 1]]);
+  const chunk = Buffer.alloc(16384);
+  const late: Buffer[] = [];
+  for (let i = 0; i < 1024; i++) late.push(frame(DATA, 0, 1, chunk));
+  // Trailers that add ':path: /indexed' to the client's HPACK table (literal, incremental indexing).
+  const path = Buffer.from('/indexed');
+  late.push(
+    frame(HEADERS, END_HEADERS | END_STREAM, 1, Buffer.concat([Buffer.from([0x44, path.length]), path])),
+  );
+  t.s.feed(Buffer.concat(late), false);
+  const frames = written(t.sock);
+  assert.deepEqual(rsts(frames), []);
+  assert.equal(goawayCode(frames), undefined);
+  assert.deepEqual(
+    frames.filter((f) => f.type === WINDOW_UPDATE).map((f) => [f.id, f.payload.readUInt32BE(0)]),
+    [[0, 1024 * 16384]],
+    'the connection window is topped up for the ignored bytes',
+  );
+  assert.equal(t.seen.bodies.size, 0);
+  // The table stayed in step: index 62 is the field the ignored block added.
+  t.s.feed(frame(HEADERS, END_HEADERS | END_STREAM, 3, Buffer.from([0x82, 0x86, 0xbe])), false);
+  assert.deepEqual(t.seen.paths, ['/up', '/indexed']);
+  assert.equal(t.s.alive, true);
+});
+
+test('closed streams: PRIORITY and WINDOW_UPDATE are ignored (RFC 9113 §5.1)', () => {
+  const t = open();
+  t.s.feed(frame(HEADERS, END_HEADERS | END_STREAM, 1, getBlock('/done')), false);
+  written(t.sock);
+  t.s.feed(
+    Buffer.concat([
+      frame(PRIORITY, 0, 1, Buffer.from([0, 0, 0, 0, 16])),
+      frame(WINDOW_UPDATE, 0, 1, Buffer.from([0, 0, 0, 9])),
+    ]),
+    false,
+  );
+  assert.deepEqual(written(t.sock), []);
+  assert.equal(t.s.alive, true);
+});
+
+test('the record of reset streams is bounded: 1024 stream ids later a reset stream counts as ended', () => {
+  const t = setup(Buffer.alloc(0));
+  t.s.feed(
+    Buffer.concat([PREFACE, frame(SETTINGS, 0, 0), frame(HEADERS, END_HEADERS, 1, getBlock('/up', 0x83))]),
+    false,
+  );
+  t.s.feed(frame(WINDOW_UPDATE, 0, 1, Buffer.alloc(4)), false);
+  const more: Buffer[] = [];
+  for (let id = 3; id <= 2047; id += 2)
+    more.push(frame(HEADERS, END_HEADERS | END_STREAM, id, getBlock('/')));
+  t.s.feed(Buffer.concat(more), false);
+  written(t.sock);
+  // Stream 1 is 1023 ids back: still known as reset by us, its DATA ignored.
+  t.s.feed(frame(DATA, 0, 1, Buffer.from('late')), false);
+  assert.equal(goawayCode(written(t.sock)), undefined);
+  t.s.feed(frame(HEADERS, END_HEADERS | END_STREAM, 2049, getBlock('/')), false);
+  t.s.feed(frame(DATA, 0, 1, Buffer.from('later')), false);
+  assert.equal(goawayCode(written(t.sock)), 5);
+  assert.equal(t.s.alive, false);
 });
