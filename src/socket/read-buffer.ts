@@ -93,11 +93,14 @@ function readDirect(socket: Socket, onRead: (n: number) => void, timeouts: boole
   const nodeOnread = handle.onread as OnRead;
   const state = sw.streamBaseState;
   const k = sw.kReadBytesOrError;
+  // No look at the socket per read (at 1,000 connections its object is a cache miss): a
+  // destroyed socket's handle gets Node's no-op onread in place of this one (net.Socket#_destroy),
+  // and a socket that gives its handle to another (the HTTP/2 takeover) has the new owner's
+  // onread installed over it.
   handle.onread = timeouts
     ? function (this: unknown, arrayBuffer: unknown): unknown {
         const n = state[k]!;
-        // `destroyed` is a getter over both stream states; a destroyed socket has let go of its handle
-        if (n > 0 && raw._handle === handle && !socket.timeout) {
+        if (n > 0 && !socket.timeout) {
           onRead(n);
           return undefined;
         }
@@ -105,7 +108,7 @@ function readDirect(socket: Socket, onRead: (n: number) => void, timeouts: boole
       }
     : function (this: unknown, arrayBuffer: unknown): unknown {
         const n = state[k]!;
-        if (n > 0 && raw._handle === handle) {
+        if (n > 0) {
           onRead(n);
           return undefined;
         }

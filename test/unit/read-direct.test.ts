@@ -99,3 +99,18 @@ test('an owner without timeouts reads straight through: no timer refresh per rea
     server.close();
   }
 });
+
+test('destroying the socket takes the direct onread off its handle (what lets it skip a per-read check)', async () => {
+  const { server, client, socket, got } = await adoptedPair();
+  try {
+    const handle = (socket as unknown as { _handle: { onread: unknown } })._handle;
+    const direct = handle.onread;
+    client.write('x');
+    await until('the read', () => got.join('') === 'x');
+    socket.destroy();
+    assert.notEqual(handle.onread, direct, 'net.Socket#_destroy replaced the handle onread');
+  } finally {
+    client.destroy();
+    server.close();
+  }
+});
