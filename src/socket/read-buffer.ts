@@ -79,8 +79,8 @@ export function adoptWithReadBuffer(
  * The handle calls its `onread` (Node's onStreamRead) for every read; that refreshes a socket
  * timeout and calls the socket's onread callback through two symbol lookups. An HTTP/1.1
  * connection sets no socket timeout (idle timeouts are swept), so a read with bytes goes from
- * the handle straight to `onRead`; EOF, errors and a destroyed socket still go through Node's own
- * onread, unchanged. `timeouts`: the owner may set a socket timeout (the HTTP/2 session after a
+ * the handle straight to `onRead`; EOF and errors still go through Node's own onread, unchanged
+ * (a destroyed socket's handle no longer calls this one at all). `timeouts`: the owner may set a socket timeout (the HTTP/2 session after a
  * takeover), and then a socket with one goes through Node's onread too, which refreshes it; an
  * owner without timeouts skips that check (a megamorphic load per read). Without the binding's
  * read-length slot the socket keeps Node's path.
