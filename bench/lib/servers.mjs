@@ -51,7 +51,7 @@ export function ensurePeers(log = console.log) {
 /** Why a server cannot run here, or null. Checks what can be checked without starting it. */
 export function unavailableReason(name) {
   if (name === 'stripecache') {
-    return existsSync(path.join(ROOT, 'dist/main.js'))
+    return existsSync(path.join(stripecacheTree(), 'dist/main.js'))
       ? null
       : 'dist/main.js missing: run `npm run build` first';
   }
@@ -82,6 +82,14 @@ export function stripecacheNode() {
   return process.env.STRIPECACHE_BENCH_NODE || process.execPath;
 }
 
+/**
+ * The checkout whose dist/main.js runs as stripecache: STRIPECACHE_BENCH_TREE (another build, for
+ * before/after comparisons in bench/load/cpu-compare.mjs), else this one.
+ */
+export function stripecacheTree() {
+  return process.env.STRIPECACHE_BENCH_TREE || ROOT;
+}
+
 /** The version of stripecacheNode(), as `node --version` prints it. */
 export function stripecacheNodeVersion() {
   const bin = stripecacheNode();
@@ -100,7 +108,7 @@ function command(name, { threads, args }) {
         stripecacheNode(),
         [
           ...(args.nodeFlags ?? []),
-          path.join(ROOT, 'dist/main.js'),
+          path.join(stripecacheTree(), 'dist/main.js'),
           ...common,
           '--threads',
           String(threads),
