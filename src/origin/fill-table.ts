@@ -31,6 +31,8 @@ const W_PROGRESS = 7;
 const CLAIMING = -1;
 /** 0.1 ms waits for a claim in progress to show its key, at most 1 ms in all (then Busy). */
 const CLAIM_WAIT_STEPS = 10;
+/** Reads of the probe path when other threads keep taking the free slot first (then Busy). */
+const CLAIM_ATTEMPTS = 16;
 const SEEDS: readonly [number, number] = [0x9e3779b9, 0x7f4a7c15];
 
 /** How a fill ended, as waiters on other threads learn it. */
@@ -103,37 +105,47 @@ export class FillTable {
   claim(a: number, b: number, owner: number): number {
     const w = this.w;
     const home = (a ^ (b >>> 7)) & (FILL_SLOTS - 1);
-    for (let i = 0; i < PROBE; i++) {
-      const s = ((home + i) & (FILL_SLOTS - 1)) * WORDS;
-      // Read the sequence first: a fill that finishes after this read bumps it, so a wait on
-      // it cannot miss the wake-up.
-      const seq = Atomics.load(w, s + W_SEQ);
-      let tag = Atomics.load(w, s + W_TAG_A);
-      for (let spin = 0; tag === CLAIMING && spin < 1000; spin++) tag = Atomics.load(w, s + W_TAG_A);
-      // A claimer descheduled between its two stores (a loaded machine): wait for it, bounded,
-      // rather than claim the next slot and fetch the same key twice.
-      for (let waited = 0; tag === CLAIMING && waited < CLAIM_WAIT_STEPS; waited++) {
-        Atomics.wait(w, s + W_TAG_A, CLAIMING, 0.1);
-        tag = Atomics.load(w, s + W_TAG_A);
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      // The whole probe path is read before a slot is taken: the key's fill may sit past a slot
+      // that another key's finished fill freed meanwhile, and claiming that hole would fetch twice.
+      let free = -1;
+      for (let i = 0; i < PROBE; i++) {
+        const s = ((home + i) & (FILL_SLOTS - 1)) * WORDS;
+        // Read the sequence first: a fill that finishes after this read bumps it, so a wait on
+        // it cannot miss the wake-up.
+        const seq = Atomics.load(w, s + W_SEQ);
+        let tag = Atomics.load(w, s + W_TAG_A);
+        for (let spin = 0; tag === CLAIMING && spin < 1000; spin++) tag = Atomics.load(w, s + W_TAG_A);
+        // A claimer descheduled between its two stores (a loaded machine): wait for it, bounded,
+        // rather than claim another slot and fetch the same key twice.
+        for (let waited = 0; tag === CLAIMING && waited < CLAIM_WAIT_STEPS; waited++) {
+          Atomics.wait(w, s + W_TAG_A, CLAIMING, 0.1);
+          tag = Atomics.load(w, s + W_TAG_A);
+        }
+        if (tag === CLAIMING) return Claim.Busy;
+        if (tag === a && Atomics.load(w, s + W_TAG_B) === b && Atomics.load(w, s + W_OWNER) !== 0) {
+          this.slot = s / WORDS;
+          this.seq = seq;
+          return Claim.Joined;
+        }
+        if (tag === 0 && free < 0) free = s;
       }
-      if (tag === CLAIMING) return Claim.Busy;
-      if (tag === a && Atomics.load(w, s + W_TAG_B) === b && Atomics.load(w, s + W_OWNER) !== 0) {
-        this.slot = s / WORDS;
-        this.seq = seq;
-        return Claim.Joined;
-      }
-      if (tag === 0 && Atomics.compareExchange(w, s + W_TAG_A, 0, CLAIMING) === 0) {
-        Atomics.store(w, s + W_TAG_B, b);
-        Atomics.store(w, s + W_OWNER, owner);
-        Atomics.store(w, s + W_WAITERS, 0);
-        Atomics.store(w, s + W_ARRIVED, 0);
-        Atomics.store(w, s + W_TAG_A, a);
-        this.slot = s / WORDS;
-        this.seq = seq;
+      if (free < 0) return Claim.NoSlot;
+      if (Atomics.compareExchange(w, free + W_TAG_A, 0, CLAIMING) === 0) {
+        Atomics.store(w, free + W_TAG_B, b);
+        Atomics.store(w, free + W_OWNER, owner);
+        Atomics.store(w, free + W_WAITERS, 0);
+        Atomics.store(w, free + W_ARRIVED, 0);
+        Atomics.store(w, free + W_TAG_A, a);
+        this.slot = free / WORDS;
+        // The slot is this claim's now, so its sequence stays put until this fill finishes.
+        this.seq = Atomics.load(w, free + W_SEQ);
         return Claim.Claimed;
       }
+      // Another thread took that slot between the reads and the exchange, perhaps for this very
+      // key: read the path again (moving on to the next free slot would fetch the key twice).
     }
-    return Claim.NoSlot;
+    return Claim.Busy;
   }
 
   /** Counts one more waiter on `slot`; false when that makes more than `max`. */

@@ -33,3 +33,32 @@ test('a slot held mid-claim makes claim answer Busy, never claim the next slot',
   t.finish(slot, FillResult.Stored);
   assert.equal(t.claim(a, b, 2), Claim.Claimed);
 });
+
+/** Two keys whose probe paths start at the same slot. */
+function sameHome(): [Buffer, Buffer] {
+  const home = (k: Buffer): number => {
+    const [a, b] = FillTable.tags(k);
+    return (a ^ (b >>> 7)) & 4095;
+  };
+  const first = Buffer.from('key-0');
+  for (let i = 1; ; i++) {
+    const k = Buffer.from(`key-${i}`);
+    if (home(k) === home(first)) return [first, k];
+  }
+}
+
+test("a key's fill past a slot freed by another key's finished fill is joined, not claimed twice", () => {
+  const { t } = table();
+  const [y, x] = sameHome();
+  const [ya, yb] = FillTable.tags(y);
+  const [xa, xb] = FillTable.tags(x);
+  assert.equal(t.claim(ya, yb, 1), Claim.Claimed);
+  const ySlot = t.slot;
+  assert.equal(t.claim(xa, xb, 1), Claim.Claimed);
+  const xSlot = t.slot;
+  assert.notEqual(xSlot, ySlot, 'x sits one step further on the shared probe path');
+  // y's fill ends: its slot, on x's path before x's slot, is free again.
+  t.finish(ySlot, FillResult.Stored);
+  assert.equal(t.claim(xa, xb, 2), Claim.Joined, 'another thread joins x instead of fetching it again');
+  assert.equal(t.slot, xSlot);
+});
