@@ -144,6 +144,9 @@ export class FillTable {
       }
       // Another thread took that slot between the reads and the exchange, perhaps for this very
       // key: read the path again (moving on to the next free slot would fetch the key twice).
+      // What is left: two claimers of one key whose reads straddle a third thread freeing an
+      // earlier slot on the path see different first free slots and both win; that needs an
+      // unrelated fill to finish within the same microsecond, and costs one extra fetch.
     }
     return Claim.Busy;
   }
