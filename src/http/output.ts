@@ -330,9 +330,7 @@ export class Output {
   /** A write finished: `hold` null, the batch just flushed was taken whole; else a queued one completed. */
   written(hold: QueuedWrite | null): void {
     if (hold === null) {
-      const pins = this.pins;
-      for (let i = 0; i < this.nPins; i++) this.unpin(pins[i]!);
-      this.nPins = 0;
+      this.unpinBatch();
       const earlier = this.batchSlabs;
       // an array's length store is a runtime call: skipped when there is nothing to forget
       if (earlier.length !== 0) {
@@ -349,6 +347,13 @@ export class Output {
     this.unhold(hold.slab);
     for (const s of hold.slabs) this.unhold(s);
     this.release(hold.pins);
+  }
+
+  /** Releases the batch's pins (the kernel took its views, or the batch is dropped). */
+  private unpinBatch(): void {
+    const pins = this.pins;
+    for (let i = 0; i < this.nPins; i++) this.unpin(pins[i]!);
+    this.nPins = 0;
   }
 
   /** The batch's pins as a list of their own (for a write that completes later). */
@@ -391,9 +396,7 @@ export class Output {
     for (let i = 0; i < this.nSegs; i++) this.segs[i] = EMPTY;
     this.nSegs = 0;
     this.batchBytes = 0;
-    const pins = this.pins;
-    for (let i = 0; i < this.nPins; i++) this.unpin(pins[i]!);
-    this.nPins = 0;
+    this.unpinBatch();
     const earlier = this.batchSlabs;
     for (let i = 0; i < earlier.length; i++) this.unhold(earlier[i]!);
     earlier.length = 0;

@@ -80,10 +80,10 @@ export function adoptWithReadBuffer(
  * timeout and calls the socket's onread callback through two symbol lookups. An HTTP/1.1
  * connection sets no socket timeout (idle timeouts are swept), so a read with bytes goes from
  * the handle straight to `onRead`; EOF and errors still go through Node's own onread, unchanged
- * (a destroyed socket's handle no longer calls this one at all). `timeouts`: the owner may set a socket timeout (the HTTP/2 session after a
- * takeover), and then a socket with one goes through Node's onread too, which refreshes it; an
- * owner without timeouts skips that check (a megamorphic load per read). Without the binding's
- * read-length slot the socket keeps Node's path.
+ * (a destroyed socket's handle no longer calls this one at all). `timeouts`: the owner may set a
+ * socket timeout (the HTTP/2 session after a takeover), and then a socket with one goes through
+ * Node's onread too, which refreshes it; an owner without timeouts skips that check (a
+ * megamorphic load per read). Without the binding's read-length slot the socket keeps Node's path.
  */
 function readDirect(socket: Socket, onRead: (n: number) => void, timeouts: boolean): void {
   const sw = loadStreamWrap();
@@ -97,21 +97,12 @@ function readDirect(socket: Socket, onRead: (n: number) => void, timeouts: boole
   // destroyed socket's handle gets Node's no-op onread in place of this one (net.Socket#_destroy),
   // and a socket that gives its handle to another (the HTTP/2 takeover) has the new owner's
   // onread installed over it.
-  handle.onread = timeouts
-    ? function (this: unknown, arrayBuffer: unknown): unknown {
-        const n = state[k]!;
-        if (n > 0 && !socket.timeout) {
-          onRead(n);
-          return undefined;
-        }
-        return nodeOnread.call(this, arrayBuffer);
-      }
-    : function (this: unknown, arrayBuffer: unknown): unknown {
-        const n = state[k]!;
-        if (n > 0) {
-          onRead(n);
-          return undefined;
-        }
-        return nodeOnread.call(this, arrayBuffer);
-      };
+  handle.onread = function (this: unknown, arrayBuffer: unknown): unknown {
+    const n = state[k]!;
+    if (n > 0 && !(timeouts && socket.timeout)) {
+      onRead(n);
+      return undefined;
+    }
+    return nodeOnread.call(this, arrayBuffer);
+  };
 }

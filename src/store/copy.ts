@@ -27,19 +27,29 @@ const BUFFER_COPY = Buffer.prototype.copy as unknown as BufferCopy;
  */
 const NATIVE_COPY = Number(process.versions.node.split('.')[0]) >= 22;
 
+/** Word views of a copy destination's buffer: .buffer and .byteOffset are slow getters on Buffers. */
+class Dest {
+  u32: Uint32Array = new Uint32Array(0);
+  dv: DataView = new DataView(new ArrayBuffer(0));
+  off = 0;
+  constructor(public dst: Uint8Array | null) {}
+
+  set(dst: Uint8Array): void {
+    const buf = dst.buffer;
+    this.dst = dst;
+    this.u32 = new Uint32Array(buf, 0, buf.byteLength >>> 2);
+    this.dv = new DataView(buf);
+    this.off = dst.byteOffset;
+  }
+}
+
 export class Copier {
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly alloc: Allocator;
-  /** Word view of the last copy destination's buffer (a connection's arena, reused). */
-  private dstA: Uint8Array | null = null;
-  private dstU32A: Uint32Array = new Uint32Array(0);
-  private dstDvA: DataView = new DataView(new ArrayBuffer(0));
-  private dstOffA = 0;
-  private dstB: Uint8Array | null = null;
-  private dstU32B: Uint32Array = new Uint32Array(0);
-  private dstDvB: DataView = new DataView(new ArrayBuffer(0));
-  private dstOffB = 0;
+  /** The last two copy destinations (a connection's arena, the content-type bytes), last first. */
+  private a = new Dest(null);
+  private b = new Dest(null);
   /** Non-shared staging for bulk copies whose ends disagree modulo 8. */
   private readonly bounce = new Uint8Array(PAGE + 8);
 
@@ -60,25 +70,31 @@ export class Copier {
     if (n >= 8 && n <= WORD_COPY_MAX && (from & 3) === 0) {
       // Views are cached by destination object (the connection's arena, the content-type bytes)
       // because .buffer and .byteOffset are slow getters on Buffers.
+      let d = this.a;
       let at: number;
-      if (dst === this.dstA) {
-        at = this.dstOffA + dstOff;
-      } else if (dst === this.dstB) {
-        this.swapDst();
-        at = this.dstOffA + dstOff;
-      } else if (dst.buffer === this.dstU32A.buffer) {
+      if (dst === d.dst) {
+        at = d.off + dstOff;
+      } else if (dst === this.b.dst) {
+        d = this.b;
+        this.b = this.a;
+        this.a = d;
+        at = d.off + dstOff;
+      } else if (dst.buffer === d.u32.buffer) {
         // a fresh Buffer from the same allocation pool as the last one
         at = dst.byteOffset + dstOff;
       } else {
-        this.newDst(dst);
-        at = this.dstOffA + dstOff;
+        d = this.b;
+        this.b = this.a;
+        this.a = d;
+        d.set(dst);
+        at = d.off + dstOff;
       }
       const s32 = this.u32;
       const words = n >>> 2;
       const sw = from >>> 2;
       let i = 0;
       if ((at & 3) === 0) {
-        const d32 = this.dstU32A;
+        const d32 = d.u32;
         const dw = at >>> 2;
         // unrolled: the loop's own compare and branch cost as much as a word's load and store
         for (const w4 = words & ~3; i < w4; i += 4) {
@@ -90,7 +106,7 @@ export class Copier {
         for (; i < words; i++) d32[dw + i] = s32[sw + i]!;
       } else {
         // unaligned word stores: 4x faster than bytes, and no view + set (~60 ns) for 64 B
-        const dv = this.dstDvA;
+        const dv = d.dv;
         for (; i < words; i++) dv.setUint32(at + (i << 2), s32[sw + i]!, true);
       }
       for (let i = words << 2; i < n; i++) dst[dstOff + i] = u8[from + i]!;
@@ -112,35 +128,6 @@ export class Copier {
         done += c;
       }
     }
-  }
-
-  /** Makes B the current destination (A), keeping A as B. */
-  private swapDst(): void {
-    const a = this.dstA;
-    const a32 = this.dstU32A;
-    const adv = this.dstDvA;
-    const aOff = this.dstOffA;
-    this.dstA = this.dstB;
-    this.dstU32A = this.dstU32B;
-    this.dstDvA = this.dstDvB;
-    this.dstOffA = this.dstOffB;
-    this.dstB = a;
-    this.dstU32B = a32;
-    this.dstDvB = adv;
-    this.dstOffB = aOff;
-  }
-
-  /** Word views of a new destination's buffer, as A; the old A becomes B. */
-  private newDst(dst: Uint8Array): void {
-    const buf = dst.buffer;
-    this.dstB = this.dstA;
-    this.dstU32B = this.dstU32A;
-    this.dstDvB = this.dstDvA;
-    this.dstOffB = this.dstOffA;
-    this.dstA = dst;
-    this.dstU32A = new Uint32Array(buf, 0, buf.byteLength >>> 2);
-    this.dstDvA = new DataView(buf);
-    this.dstOffA = dst.byteOffset;
   }
 
   /** Writes src at SAB byte `at`, bouncing misaligned bulk copies like `copyBytes`. */
