@@ -108,15 +108,24 @@ test('the first client disconnecting mid-fill does not fail the others', async (
 
 test('a fill whose thread dies is retried: its waiters on other threads and the next request fetch again', async () => {
   const { origin, server } = await pair({ size: 1000 }, ['--threads', '2'], { STRIPECACHE_TEST_HOOKS: '1' });
-  const keys = Array.from({ length: 12 }, (_, i) => `doomed${i}`);
-  await origin.script('*', { delayMs: 1500 });
+  // 24 keys: the chance that no fill lands on the thread about to die is 2^-24.
+  const keys = Array.from({ length: 24 }, (_, i) => `doomed${i}`);
+  await origin.script('*', { delayMs: 3000 });
   // Fresh connections spread over both threads: some fills run on the thread about to die.
   const round1 = keys.flatMap((k) =>
-    Array.from({ length: 4 }, () =>
-      fetchAnswer(server.port, `/get/${k}`, { timeoutMs: 8000 }).catch((e: Error) => e),
+    Array.from({ length: 3 }, () =>
+      fetchAnswer(server.port, `/get/${k}`, { timeoutMs: 20_000 }).catch((e: Error) => e),
     ),
   );
-  await new Promise((r) => setTimeout(r, 300));
+  // Crash only once every fill is at the origin (a fixed sleep lost this race on a busy machine,
+  // and a thread that dies before it claims anything leaves nothing to retry).
+  const deadline = Date.now() + 2500;
+  for (;;) {
+    const paths = (await origin.stats()).paths;
+    if (keys.every((k) => (paths[`/${k}`]?.requests ?? 0) >= 1)) break;
+    assert.ok(Date.now() < deadline, 'every fill reached the origin within 2.5 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
   server.proc.kill('SIGUSR2');
   const got = await Promise.all(round1);
   await origin.clearScripts();
@@ -124,7 +133,7 @@ test('a fill whose thread dies is retried: its waiters on other threads and the 
     // Clients of the dead thread lost their connection; every other one got the value.
     if (r instanceof Error) continue;
     assert.equal(r.status, 200);
-    assert.ok(r.body.equals(originBytes(`/${keys[Math.floor(i / 4)]}`, 0, 1000)));
+    assert.ok(r.body.equals(originBytes(`/${keys[Math.floor(i / 3)]}`, 0, 1000)));
   }
   const reset = /"reset origin fills of a dead thread".*"fills":(\d+)/.exec(server.stderr());
   assert.ok(reset !== null && Number(reset[1]) >= 1, server.stderr());
