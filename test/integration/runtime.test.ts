@@ -34,6 +34,18 @@ function get(
   });
 }
 
+/** Waits (bounded) until the server says `n` uploads are in progress: the partial body was read. */
+async function untilUploading(port: number, n: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const m = await get(port, '/metrics');
+    const v = /^stripecache_connections_uploading (\d+)$/m.exec(m.body);
+    if (v !== null && Number(v[1]) >= n) return;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${n} upload(s) in progress`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!cond()) {
@@ -134,7 +146,7 @@ test('SIGTERM with a slow request in flight: it completes, then exit 0', async (
   let reply = '';
   sock.setEncoding('utf8').on('data', (d: string) => (reply += d));
   sock.write('POST /store/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234');
-  await new Promise((r) => setTimeout(r, 100));
+  await untilUploading(s.port, 1);
   const exit = once(s.proc, 'exit');
   s.proc.kill('SIGTERM');
   await waitFor('shutdown to begin', () => s.stderr().includes('shutting down'));
@@ -156,7 +168,7 @@ test('a second signal exits at once', async () => {
   const sock = net.connect(s.port, '127.0.0.1');
   await once(sock, 'connect');
   sock.write('POST /store/held HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0');
-  await new Promise((r) => setTimeout(r, 100));
+  await untilUploading(s.port, 1);
   const exit = once(s.proc, 'exit');
   const t0 = Date.now();
   s.proc.kill('SIGTERM');
@@ -174,7 +186,7 @@ test('the shutdown timeout bounds the drain; exit 0', async () => {
   await once(sock, 'connect');
   sock.on('error', () => {});
   sock.write('POST /store/stuck HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0');
-  await new Promise((r) => setTimeout(r, 100));
+  await untilUploading(s.port, 1);
   const t0 = Date.now();
   const exit = once(s.proc, 'exit');
   s.proc.kill('SIGTERM');
