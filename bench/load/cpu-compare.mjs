@@ -9,8 +9,10 @@
 //     --servers "new=stripecache,old=stripecache:tree=/tmp/old,uws"
 //   node bench/load/cpu-compare.mjs --size 1MiB --servers "n24=stripecache:node=/opt/node24/bin/node,uws"
 //
-// A server is NAME[:tree=DIR][:node=PATH], optionally LABEL=...: NAME as in cpu.mjs; tree: another
-// checkout whose dist/main.js is run (built there); node: the Node binary stripecache runs on.
+// A server is NAME[:tree=DIR][:node=PATH][:args=FLAGS], optionally LABEL=...: NAME as in cpu.mjs;
+// tree: another checkout whose dist/main.js is run (built there); node: the Node binary stripecache
+// runs on; args: extra stripecache flags for this server only, space-separated
+// ("sb1m=stripecache:args=--socket-buffer 1MiB").
 // Other options (--connections, --keys, --depth, --duration, --sc-args) go to every cpu.mjs run.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -39,14 +41,14 @@ function parseServer(text) {
   const labelled = eq > 0 && (colon < 0 || eq < colon);
   const label = labelled ? text.slice(0, eq) : text;
   const [name, ...opts] = (labelled ? text.slice(eq + 1) : text).split(':');
-  const s = { label, name, tree: null, node: null };
+  const s = { label, name, tree: null, node: null, args: null };
   for (const o of opts) {
-    const m = /^(tree|node)=(.+)$/.exec(o);
-    if (!m) throw new Error(`--servers: "${o}" in "${text}" is not tree=DIR or node=PATH`);
-    s[m[1]] = path.resolve(m[2]);
+    const m = /^(tree|node|args)=(.+)$/.exec(o);
+    if (!m) throw new Error(`--servers: "${o}" in "${text}" is not tree=DIR, node=PATH or args=FLAGS`);
+    s[m[1]] = m[1] === 'args' ? m[2] : path.resolve(m[2]);
   }
-  if ((s.tree || s.node) && name !== 'stripecache')
-    throw new Error(`--servers: tree= and node= are for stripecache`);
+  if ((s.tree || s.node || s.args) && name !== 'stripecache')
+    throw new Error(`--servers: tree=, node= and args= are for stripecache`);
   return s;
 }
 
@@ -62,7 +64,14 @@ for (let r = 1; r <= Number(values.rounds); r++) {
     const env = { ...process.env };
     if (s.tree) env.STRIPECACHE_BENCH_TREE = s.tree;
     if (s.node) env.STRIPECACHE_BENCH_NODE = s.node;
-    const out = spawnSync(process.execPath, [path.join(HERE, 'cpu.mjs'), '--server', s.name, ...pass], {
+    const own =
+      s.args === null
+        ? pass
+        : [
+            ...pass.filter((a) => !a.startsWith('--sc-args=')),
+            `--sc-args=${[values['sc-args'], s.args].filter(Boolean).join(' ')}`,
+          ];
+    const out = spawnSync(process.execPath, [path.join(HERE, 'cpu.mjs'), '--server', s.name, ...own], {
       env,
       encoding: 'utf8',
     });
