@@ -29,8 +29,15 @@ function findBun() {
 }
 
 export const SERVER_NAMES = ['stripecache', 'node-http', 'fastify', 'uws', 'bun'];
+/**
+ * Probes: not peers (no full HTTP: `npm run bench` would refuse them at its route checks), floors
+ * that say what part of a cost is the runtime's. Run by bench/load/cpu.mjs and cpu-compare.mjs
+ * only, on stripecache's Node binary.
+ */
+export const PROBE_NAMES = ['node-net'];
 export const SERVER_LABELS = {
   stripecache: 'stripecache',
+  'node-net': 'node:net probe (SAB views)',
   'node-http': 'node:http + Map',
   fastify: 'fastify + Map',
   uws: 'uWebSockets.js + Map',
@@ -55,6 +62,7 @@ export function unavailableReason(name) {
       ? null
       : 'dist/main.js missing: run `npm run build` first';
   }
+  if (PROBE_NAMES.includes(name)) return null;
   if (!SERVER_NAMES.includes(name)) return `unknown server "${name}" (known: ${SERVER_NAMES.join(', ')})`;
   if (!existsSync(path.join(PEERS, 'node_modules')))
     return 'bench/peers/node_modules missing (npm ci failed?)';
@@ -117,6 +125,8 @@ function command(name, { threads, args }) {
       ];
     case 'bun':
       return [findBun(), [path.join(PEERS, 'bun.mjs'), ...common]];
+    case 'node-net':
+      return [stripecacheNode(), [...(args.nodeFlags ?? []), path.join(PEERS, 'node-net.mjs'), ...common]];
     default:
       return [process.execPath, [...(args.nodeFlags ?? []), path.join(PEERS, `${name}.mjs`), ...common]];
   }

@@ -11,7 +11,7 @@
 //
 // A server is NAME[:tree=DIR][:node=PATH][:args=FLAGS], optionally LABEL=...: NAME as in cpu.mjs;
 // tree: another checkout whose dist/main.js is run (built there); node: the Node binary stripecache
-// runs on; args: extra stripecache flags for this server only, space-separated
+// (or a probe, such as node-net) runs on; args: extra stripecache flags for this server only, space-separated
 // ("sb1m=stripecache:args=--socket-buffer 1MiB").
 // Other options (--connections, --keys, --depth, --duration, --sc-args) go to every cpu.mjs run.
 import { spawnSync } from 'node:child_process';
@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from '../lib/stats.mjs';
+import { PROBE_NAMES } from '../lib/servers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -47,8 +48,10 @@ function parseServer(text) {
     if (!m) throw new Error(`--servers: "${o}" in "${text}" is not tree=DIR, node=PATH or args=FLAGS`);
     s[m[1]] = m[1] === 'args' ? m[2] : path.resolve(m[2]);
   }
-  if ((s.tree || s.node || s.args) && name !== 'stripecache')
-    throw new Error(`--servers: tree=, node= and args= are for stripecache`);
+  if ((s.tree || s.args) && name !== 'stripecache')
+    throw new Error(`--servers: tree= and args= are for stripecache`);
+  if (s.node && name !== 'stripecache' && !PROBE_NAMES.includes(name))
+    throw new Error(`--servers: node= is for stripecache and the probes (${PROBE_NAMES.join(', ')})`);
   return s;
 }
 

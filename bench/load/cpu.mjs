@@ -10,7 +10,7 @@
 //   node bench/load/cpu.mjs --sc-node /path/to/node24 --size 4KiB   (stripecache on another Node)
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { startServer, stripecacheNodeVersion } from '../lib/servers.mjs';
+import { startServer, stripecacheNodeVersion, PROBE_NAMES } from '../lib/servers.mjs';
 import { sendAll, httpRequest } from '../lib/client.mjs';
 import { runWrk } from '../lib/wrk.mjs';
 import { readFileSync } from 'node:fs';
@@ -116,7 +116,7 @@ try {
     );
   }
   console.log(
-    `${values.server} size ${bytes} conns ${connections} depth ${values.depth}: median ${median(per).toFixed(2)} us CPU/req (user ${median(usr).toFixed(2)}, sys ${median(sys).toFixed(2)}), ${Math.round(median(rps))} req/s (Node ${values.server === 'stripecache' ? stripecacheNodeVersion() : process.version})`,
+    `${values.server} size ${bytes} conns ${connections} depth ${values.depth}: median ${median(per).toFixed(2)} us CPU/req (user ${median(usr).toFixed(2)}, sys ${median(sys).toFixed(2)}), ${Math.round(median(rps))} req/s (Node ${values.server === 'stripecache' || PROBE_NAMES.includes(values.server) ? stripecacheNodeVersion() : process.version})`,
   );
   if (values.strace) {
     const tr = spawn('strace', ['-c', '-f', '-q', '-p', String(srv.pid)], {
