@@ -477,7 +477,14 @@ describe('timeouts and limits (own servers)', () => {
         held.push(s);
         await new Promise((r) => s.once('connect', r));
       }
-      await new Promise((r) => setTimeout(r, 100));
+      // Both held connections counted (accepted and opened): until then a probe is answered
+      // (and closed, so it counts no more); bounded.
+      for (let i = 0; ; i++) {
+        const r = await raw(a.port, [req('GET', '/')], { until: countResponses(1), timeoutMs: 2000 });
+        if (parseResponses(r.data)[0]?.status === 503) break;
+        assert.ok(i < 100, 'the two held connections were counted within 2 s');
+        await new Promise((r) => setTimeout(r, 20));
+      }
       for (const port of [a.port, b.port]) {
         const r = await raw(port, [req('GET', '/')], { timeoutMs: 2000 });
         const res = parseResponses(r.data);
@@ -486,9 +493,15 @@ describe('timeouts and limits (own servers)', () => {
         assert.equal(r.closed, true);
       }
       held[0]!.destroy();
-      await new Promise((r) => setTimeout(r, 100));
-      const r = await raw(b.port, [req('GET', '/')], { until: countResponses(1) });
-      assert.equal(parseResponses(r.data)[0]!.status, 200);
+      // The freed place is seen from the other engine once the close is processed (bounded).
+      for (let i = 0; ; i++) {
+        const r = await raw(b.port, [req('GET', '/')], { until: countResponses(1), timeoutMs: 2000 });
+        const status = parseResponses(r.data)[0]?.status;
+        if (status === 200) break;
+        assert.equal(status, 503);
+        assert.ok(i < 100, 'a place freed within 2 s of a close');
+        await new Promise((r) => setTimeout(r, 20));
+      }
     } finally {
       for (const s of held) s.destroy();
       await a.close();
