@@ -3,11 +3,15 @@
 // server start (pinned), one preload of `--keys` values of `--size` bytes, then `--runs` short wrk
 // runs (pinned elsewhere), each read as utime+stime of the server from /proc per request; prints
 // every run and the median. `--strace` attaches `strace -c -f` to the server for one extra run and
-// prints syscalls per request. Not a benchmark report: `npm run bench` is.
+// prints syscalls per request. `--tcp` adds each run's p50/p99 and the machine's TCP counters over
+// it (retransmitted segments, DSACKs, out-of-order queueing, loss probes, RTOs): what showed the
+// loopback reordering behind the big-value tails (bench/README.md "Noise"). Not a benchmark
+// report: `npm run bench` is.
 //
 //   node bench/load/cpu.mjs --server stripecache --size 1MiB --keys 64 --connections 16
 //   node bench/load/cpu.mjs --server uws --size 64 --depth 16 --strace
 //   node bench/load/cpu.mjs --sc-node /path/to/node24 --size 4KiB   (stripecache on another Node)
+//   node bench/load/cpu.mjs --size 10MiB --keys 8 --connections 16 --duration 4 --runs 3 --tcp
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { startServer, stripecacheNodeVersion, PROBE_NAMES } from '../lib/servers.mjs';
@@ -31,6 +35,7 @@ const { values } = parseArgs({
     'server-cpu': { type: 'string', default: '0' },
     'wrk-cpu': { type: 'string', default: '1' },
     strace: { type: 'boolean', default: false },
+    tcp: { type: 'boolean', default: false },
   },
 });
 
@@ -38,6 +43,29 @@ function size(text) {
   const m = /^(\d+)(KiB|MiB)?$/.exec(text);
   if (!m) throw new Error(`--size ${text}: a byte count, optionally with KiB or MiB`);
   return Number(m[1]) * (m[2] === 'MiB' ? 1 << 20 : m[2] === 'KiB' ? 1024 : 1);
+}
+
+const TCP_COUNTERS = [
+  ['Tcp', 'RetransSegs', 'retrans segs'],
+  ['TcpExt', 'TCPDSACKRecv', 'DSACKs'],
+  ['TcpExt', 'TCPOFOQueue', 'out-of-order'],
+  ['TcpExt', 'TCPLossProbes', 'loss probes'],
+  ['TcpExt', 'TCPTimeouts', 'RTOs'],
+];
+
+/** The machine's TCP counters (/proc/net/snmp and netstat: a header line, then a value line). */
+function tcpCounters() {
+  const all = new Map();
+  for (const file of ['/proc/net/snmp', '/proc/net/netstat']) {
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const names = lines[i].split(/\s+/);
+      const nums = lines[i + 1].split(/\s+/);
+      const group = names[0].replace(':', '');
+      for (let j = 1; j < names.length; j++) all.set(`${group}.${names[j]}`, Number(nums[j]));
+    }
+  }
+  return TCP_COUNTERS.map(([g, n]) => all.get(`${g}.${n}`) ?? 0);
 }
 
 /** [user, system] CPU seconds of the server tree (100 Hz ticks). */
@@ -96,6 +124,7 @@ try {
   const usr = [];
   const sys = [];
   for (let r = 0; r < Number(values.runs); r++) {
+    const t0 = values.tcp ? tcpCounters() : null;
     const c0 = cpuSeconds(srv.pid);
     const [u0, k0] = userSys(srv.pid);
     const w = await runWrk({
@@ -111,8 +140,14 @@ try {
     per.push(us);
     rps.push(w.requests / (w.duration_us / 1e6));
     const errs = w.errors.connect + w.errors.read + w.errors.write + w.errors.timeout + w.errors.status;
+    const tcp =
+      t0 === null
+        ? ''
+        : `, p50 ${(w.latency_us.p50 / 1000).toFixed(1)} ms, p99 ${(w.latency_us.p99 / 1000).toFixed(1)} ms; TCP: ${tcpCounters()
+            .map((v, i) => `${v - t0[i]} ${TCP_COUNTERS[i][2]}`)
+            .join(', ')}`;
     console.log(
-      `run ${r + 1}: ${us.toFixed(2)} us CPU/req (user ${usr[r].toFixed(2)}), ${Math.round(rps[r])} req/s, CPU ${(((c1 - c0) / w.duration_us) * 1e6 * 100).toFixed(0)}%${errs ? `, ${errs} errors` : ''}`,
+      `run ${r + 1}: ${us.toFixed(2)} us CPU/req (user ${usr[r].toFixed(2)}), ${Math.round(rps[r])} req/s, CPU ${(((c1 - c0) / w.duration_us) * 1e6 * 100).toFixed(0)}%${errs ? `, ${errs} errors` : ''}${tcp}`,
     );
   }
   console.log(
