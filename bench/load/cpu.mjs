@@ -3,7 +3,9 @@
 // server start (pinned), one preload of `--keys` values of `--size` bytes, then `--runs` short wrk
 // runs (pinned elsewhere), each read as utime+stime of the server from /proc per request; prints
 // every run and the median. `--strace` attaches `strace -c -f` to the server for one extra run and
-// prints syscalls per request. `--tcp` adds each run's p50/p99 and the machine's TCP counters over
+// prints syscalls per request. `--perf FILE` starts the server with --perf-basic-prof and records
+// one extra run with `perf record -g` into FILE, then prints the top self-time entries (kernel and
+// JIT symbols alike) and the split by object. `--tcp` adds each run's p50/p99 and the machine's TCP counters over
 // it (retransmitted segments, DSACKs, out-of-order queueing, loss probes, RTOs): what showed the
 // loopback reordering behind the big-value tails (bench/README.md "Noise"). Not a benchmark
 // report: `npm run bench` is.
@@ -12,12 +14,13 @@
 //   node bench/load/cpu.mjs --server uws --size 64 --depth 16 --strace
 //   node bench/load/cpu.mjs --sc-node /path/to/node24 --size 4KiB   (stripecache on another Node)
 //   node bench/load/cpu.mjs --size 10MiB --keys 8 --connections 16 --duration 4 --runs 3 --tcp
+//   node bench/load/cpu.mjs --size 1MiB --keys 64 --connections 16 --perf /tmp/sc-1m.data
 import { parseArgs } from 'node:util';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { startServer, stripecacheNodeVersion, PROBE_NAMES } from '../lib/servers.mjs';
 import { sendAll, httpRequest } from '../lib/client.mjs';
 import { runWrk } from '../lib/wrk.mjs';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpuSeconds, processTree } from '../lib/proc.mjs';
 import { median } from '../lib/stats.mjs';
 
@@ -36,6 +39,8 @@ const { values } = parseArgs({
     'wrk-cpu': { type: 'string', default: '1' },
     strace: { type: 'boolean', default: false },
     tcp: { type: 'boolean', default: false },
+    perf: { type: 'string' },
+    top: { type: 'string', default: '15' },
   },
 });
 
@@ -93,7 +98,11 @@ const prefix = `c${bytes}-`;
 const srv = await startServer(values.server, {
   cpus: [Number(values['server-cpu'])],
   threads: 1,
-  args: { server: values['sc-args'].split(/\s+/).filter(Boolean), nodeFlags: [] },
+  args: {
+    server: values['sc-args'].split(/\s+/).filter(Boolean),
+    // JIT frames get names in perf's report
+    nodeFlags: values.perf ? ['--perf-basic-prof'] : [],
+  },
 });
 console.log(`server pid ${srv.pid}`);
 try {
@@ -176,6 +185,45 @@ try {
       }
     }
   }
+  if (values.perf) await perfRun(srv.pid, load);
 } finally {
   await srv.stop();
+}
+
+/** One more wrk run under `perf record`; prints the top self-time entries and the split by object. */
+async function perfRun(pid, load) {
+  const out = values.perf;
+  const rec = spawn('perf', ['record', '-F', '1999', '-g', '-p', String(pid), '-o', out], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  rec.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+  const spawned = await new Promise((r) => {
+    rec.once('spawn', () => r(true));
+    rec.once('error', () => r(false));
+  });
+  if (!spawned) {
+    console.log('perf is not installed (Debian: apt-get install -y linux-perf); no profile');
+    return;
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const w = await runWrk({ ...load, durationS: Number(values.duration) });
+  rec.kill('SIGINT');
+  const code = await new Promise((r) => rec.once('exit', (c) => r(c)));
+  if (code !== 0 && !existsSync(out)) {
+    console.log(`perf record failed (exit ${code}): ${err.trim().split('\n').slice(-2).join(' | ')}`);
+    return;
+  }
+  console.log(`perf record over ${w.requests} requests: ${out}`);
+  const report = (sort) =>
+    spawnSync('perf', ['report', '-i', out, '--no-children', '--sort', sort, '--stdio', '-g', 'none'], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    }).stdout ?? '';
+  const rows = (text) => text.split('\n').filter((l) => /^\s+[\d.]+%/.test(l));
+  console.log('by object:');
+  for (const l of rows(report('dso')).slice(0, 6)) console.log(`  ${l.trim()}`);
+  console.log(`top ${values.top} by self time:`);
+  for (const l of rows(report('dso,sym')).slice(0, Number(values.top)))
+    console.log(`  ${l.trim().replace(/\s+/g, ' ')}`);
 }
