@@ -88,7 +88,8 @@ function serve(socket) {
       if (buf.length === 0) break;
     }
     socket.uncork();
-    if (buf.length > 0) pending = Buffer.from(buf);
+    // a view is enough: Node hands every data event a fresh chunk, and the next concat copies it
+    if (buf.length > 0) pending = buf;
   });
 }
 
